@@ -1,0 +1,1 @@
+"""Sijil's assets and the shared bottom layer (settings, profiles, warehouse)."""

@@ -1,0 +1,44 @@
+"""Every setting Sijil reads from the environment, in one place, read at run time.
+
+Call :func:`get_settings` inside an asset, resource or command, never at import time.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CONFIG_DIR = REPO_ROOT / "config"
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where Sijil's data lives and which country profile it runs."""
+
+    profile: str
+    home: Path
+    inbox: Path
+    truth: Path
+    warehouse: Path
+    mode: str  # "sample" or "production"
+
+    @property
+    def is_production(self) -> bool:
+        return self.mode == "production"
+
+
+def get_settings() -> Settings:
+    """Read SIJIL_* environment variables (defaults suit the sample run)."""
+    home = Path(os.environ.get("SIJIL_HOME", REPO_ROOT / "data")).resolve()
+    sample = home / "sample"
+    return Settings(
+        profile=os.environ.get("SIJIL_PROFILE", "jordan"),
+        home=home,
+        inbox=Path(os.environ.get("SIJIL_INBOX", sample / "inbox")).resolve(),
+        truth=Path(os.environ.get("SIJIL_TRUTH", sample / "truth")).resolve(),
+        warehouse=Path(os.environ.get("SIJIL_WAREHOUSE", home / "warehouse" / "sijil.duckdb")).resolve(),
+        mode=os.environ.get("SIJIL_MODE", "sample"),
+    )

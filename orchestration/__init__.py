@@ -1,0 +1,1 @@
+"""Wiring only: Dagster definitions, dbt assets, automation and the `sijil` command line."""

@@ -1,0 +1,37 @@
+"""The Dagster code location: every asset, check, resource and automation of Sijil.
+
+Loaded lazily (``@dg.definitions``), so the profile and settings are read when Dagster loads
+the code location, not when this module is imported.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from assets.profiles import load_profile
+from assets.settings import get_settings
+from assets.warehouse import Warehouse
+
+
+def build_definitions(profile_code: str | None = None) -> dg.Definitions:
+    """All of Sijil for one country profile (SIJIL_PROFILE by default)."""
+    from assets.ingestion import build_ingestion_assets
+    from assets.linkage import build_linkage_assets
+    from orchestration.dbt import build_dbt_definitions
+
+    settings = get_settings()
+    profile = load_profile(profile_code or settings.profile)
+    dbt_defs = build_dbt_definitions(profile)
+    return dg.Definitions.merge(
+        dg.Definitions(
+            assets=[*build_ingestion_assets(profile), *build_linkage_assets(profile)],
+            resources={"warehouse": Warehouse()},
+            executor=dg.in_process_executor,
+        ),
+        dbt_defs,
+    )
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return build_definitions()

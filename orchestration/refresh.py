@@ -1,0 +1,90 @@
+"""One refresh of the whole warehouse, run in this process, with a summary for people."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dagster as dg
+
+from assets.settings import REPO_ROOT, Settings, get_settings
+
+
+@dataclass
+class RefreshResult:
+    success: bool
+    run_id: str
+    warehouse: Path
+    seconds: float
+    rows_by_layer: dict[str, int] = field(default_factory=dict)
+    quarantined: int = 0
+    failed: list[str] = field(default_factory=list)
+
+
+def ensure_dagster_home(settings: Settings) -> Path:
+    """Point DAGSTER_HOME at the data home (telemetry off) unless the caller chose one."""
+    home = Path(os.environ.setdefault("DAGSTER_HOME", str(settings.home / "dagster_home")))
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    template = REPO_ROOT / "orchestration" / "dagster.yaml"
+    if not config.exists() and template.exists():
+        shutil.copyfile(template, config)
+    return home
+
+
+def layer_row_counts(con) -> dict[str, int]:
+    """Rows per warehouse layer (schema), tables and views alike."""
+    relations = con.execute(
+        "select table_schema, table_name from information_schema.tables "
+        "where table_catalog = current_database() order by 1, 2"
+    ).fetchall()
+    counts: dict[str, int] = {}
+    for schema, name in relations:
+        n = con.execute(f'select count(*) from "{schema}"."{name}"').fetchall()[0][0]
+        counts[schema] = counts.get(schema, 0) + n
+    return counts
+
+
+def run_refresh(select: str | None = None) -> RefreshResult:
+    """Materialise every asset (or the selection) into the warehouse, in this process."""
+    from assets.warehouse import Warehouse
+    from orchestration.definitions import build_definitions
+
+    settings = get_settings()
+    ensure_dagster_home(settings)
+    started = time.monotonic()
+    defs = build_definitions()
+    job = defs.resolve_implicit_global_asset_job_def()
+    selection = None
+    if select:
+        selection = dg.AssetSelection.from_string(select).resolve(defs.resolve_asset_graph())
+    with dg.DagsterInstance.get() as instance:
+        result = job.execute_in_process(instance=instance, asset_selection=selection, raise_on_error=False)
+    failed = [e.step_key for e in result.all_events if e.is_step_failure]
+    with Warehouse().connect(read_only=True) as con:
+        rows = layer_row_counts(con)
+    return RefreshResult(
+        success=result.success,
+        run_id=result.run_id,
+        warehouse=settings.warehouse,
+        seconds=time.monotonic() - started,
+        rows_by_layer=rows,
+        quarantined=rows.get("quarantine", 0),
+        failed=failed,
+    )
+
+
+def print_summary(result: RefreshResult) -> None:
+    status = "succeeded" if result.success else "FAILED"
+    print(f"\nSijil refresh {status} in {result.seconds:.0f} s (run {result.run_id})")
+    if result.failed:
+        print("  failed steps: " + ", ".join(result.failed))
+    print("  rows per layer:")
+    for schema, n in sorted(result.rows_by_layer.items()):
+        print(f"    {schema:<22} {n:>12,}")
+    print(f"  rows quarantined: {result.quarantined:,}")
+    print(f"  warehouse: {result.warehouse}")
+    print("  open the Dagster UI with `make ui`, then http://127.0.0.1:3000")

@@ -1,0 +1,100 @@
+"""Synthetic population generator: a country's people and every agency's noisy export of them.
+
+`generate(profile, persons, seed, out, as_of)` writes
+
+- ``out/inbox/<source>/<file>``: each source entity exactly as its contract describes (agency
+  headers, format, encoding), named ``<pattern stem>_<as_of YYYYMMDD>.<ext>``;
+- ``out/truth/`` (Parquet), which the pipeline never reads except to evaluate itself:
+
+  - ``persons``: person_id, household_id, relation_to_head (head / spouse / child), first_name,
+    father_name, grandfather_name, family_name (clean Arabic), sex, birth_date,
+    birth_date_is_placeholder, age, national_id (citizens), moi_card_no (refugees), is_refugee,
+    nationality, governorate_code, has_disability, disability_severity, is_twin, in_school,
+    is_formal_worker, is_pensioner;
+  - ``households``: household_id, governorate_code, size, is_refugee, nationality,
+    consumption_pc_month, is_poor (below the profile's poverty line), quintile, phone,
+    family_book_no, unhcr_case, head_person_id, head_sex, naf_household_id (when on the
+    profile's main cash programme);
+  - ``records``: source, entity, record_key, person_id, household_id for every person-grain
+    record (record_key is the contract's key; for person-month or person-year entities the
+    person-level id such as insured_no or student_id);
+  - ``injected_defects``: source, entity, record_key, defect — rows broken on purpose
+    (missing_required, negative_amount, impossible_date, duplicate_key, value_not_allowed)
+    that ingestion must quarantine.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from assets.profiles import load_profile
+from assets.synthetic import agencies
+from assets.synthetic.population import build_population
+from assets.synthetic.sources import SourceBuilder
+from assets.synthetic.writer import write_entity
+
+
+def default_as_of(today: dt.date | None = None) -> dt.date:
+    """The last day of the previous month: the extraction date of a monthly export."""
+    today = today or dt.date.today()
+    first = today.replace(day=1)
+    return first - dt.timedelta(days=1)
+
+
+def generate(profile: str, persons: int, seed: int, out: Path, as_of: dt.date | None = None) -> dict:
+    """Write a synthetic population's agency exports and ground truth under `out`."""
+    started = time.monotonic()
+    if persons < 50:
+        raise ValueError("a sample needs at least 50 persons")
+    as_of = as_of or default_as_of()
+    prof = load_profile(profile)
+    rules = yaml.safe_load((prof.directory / "synthetic.yaml").read_text(encoding="utf-8"))
+    rng = np.random.default_rng(seed)
+    households, people = build_population(prof, rules, persons, rng, as_of)
+
+    builder = SourceBuilder(prof, rules, households, people, rng, as_of)
+    agencies.civil_registry(builder)
+    naf = agencies.naf_takaful(builder)
+    agencies.mosd_services(builder)
+    agencies.ssc_insured(builder)
+    agencies.labour_programmes(builder)
+    agencies.health_insurance(builder, naf)
+    agencies.school_enrolment(builder)
+    agencies.unhcr_refugees(builder)
+    agencies.zakat_charity(builder, naf)
+    agencies.emergency_cash(builder, naf)
+    agencies.grievances(builder, naf)
+    agencies.welfare_survey(builder)
+    households = households.merge(naf[["household_id", "naf_household_id"]], on="household_id", how="left")
+
+    out = Path(out)
+    inbox, truth = out / "inbox", out / "truth"
+    for directory in (inbox, truth):
+        if directory.exists():
+            shutil.rmtree(directory)
+    files = {}
+    exports = rules.get("exports", {})
+    for contract in prof.sources:
+        for entity in contract.entities:
+            frame = builder.out.frames.get((contract.source, entity.name))
+            if frame is None:
+                raise ValueError(f"the generator has no rule for {entity.table}")
+            path = write_entity(frame, entity, inbox / contract.source, as_of, exports.get(contract.source))
+            files[str(path.relative_to(out))] = len(frame)
+    truth.mkdir(parents=True)
+    people.to_parquet(truth / "persons.parquet", index=False)
+    households.to_parquet(truth / "households.parquet", index=False)
+    pd.concat(builder.out.records, ignore_index=True).to_parquet(truth / "records.parquet", index=False)
+    pd.concat(builder.out.defects, ignore_index=True).to_parquet(truth / "injected_defects.parquet", index=False)
+    return {
+        "profile": profile, "persons": len(people), "households": len(households),
+        "as_of": as_of.isoformat(), "files": files, "seconds": time.monotonic() - started,
+    }

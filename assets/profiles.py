@@ -36,6 +36,9 @@ class ColumnContract:
     min: float | None = None
     max: float | None = None
     id_type: str | None = None
+    # What to do with a non-empty value that breaks the column's rule: "quarantine" the row,
+    # or "keep" it (staging turns the value into null and flags it).
+    on_invalid: str = "quarantine"
 
 
 @dataclass(frozen=True)
@@ -106,7 +109,7 @@ def _column(source: str, entity: str, name: str, spec: dict) -> ColumnContract:
     where = f"{source}.{entity}.{name}"
     if not isinstance(spec, dict) or "source" not in spec:
         raise ContractError(f"{where}: a column needs at least a 'source' header")
-    unknown = set(spec) - {"source", "type", "required", "pii", "values", "min", "max", "id_type"}
+    unknown = set(spec) - {"source", "type", "required", "pii", "values", "min", "max", "id_type", "on_invalid"}
     if unknown:
         raise ContractError(f"{where}: unknown keys {sorted(unknown)}")
     col = ColumnContract(
@@ -119,7 +122,12 @@ def _column(source: str, entity: str, name: str, spec: dict) -> ColumnContract:
         min=spec.get("min"),
         max=spec.get("max"),
         id_type=spec.get("id_type"),
+        on_invalid=spec.get("on_invalid", "quarantine"),
     )
+    if col.on_invalid not in ("quarantine", "keep"):
+        raise ContractError(f"{where}: on_invalid must be 'quarantine' or 'keep'")
+    if col.required and col.on_invalid == "keep":
+        raise ContractError(f"{where}: a required column cannot keep invalid values")
     if col.type not in COLUMN_TYPES:
         raise ContractError(f"{where}: type {col.type!r} is not one of {sorted(COLUMN_TYPES)}")
     if col.pii not in PII_CLASSES:

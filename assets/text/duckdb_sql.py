@@ -1,0 +1,101 @@
+"""The rules of `assets.text.arabic`, rendered as DuckDB SQL macros from the same tables.
+
+Installed on every dbt connection by the dbt-duckdb plugin (`duckdb_plugin.py`) and on any
+other connection by `install_text_macros(con)`. Macros:
+
+- ``sj_digits(s)``: Arabic-Indic and Persian digits to ASCII;
+- ``sj_norm_name(s)``, ``sj_translit(s)``, ``sj_skeleton(s)``: as the Python functions;
+- ``sj_name_part(full_name, i)``: part i (1 first, 2 father, 3 grandfather, 4 family);
+- ``sj_clean_id(s, pattern)``, ``sj_clean_phone(s, country_code, pattern)``.
+"""
+
+from __future__ import annotations
+
+from assets.text import arabic as ar
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _translate(expr: str, mapping: dict[str, str]) -> str:
+    """translate() for a one-to-one-or-none mapping (deleted characters go last)."""
+    keep = [(k, v) for k, v in mapping.items() if v]
+    drop = [k for k, v in mapping.items() if not v]
+    if any(len(v) != 1 for _, v in keep):
+        raise ValueError("translate() maps one character to one")
+    return f"translate({expr}, {_lit(''.join(k for k, _ in keep) + ''.join(drop))}, {_lit(''.join(v for _, v in keep))})"
+
+
+def _repeat(expr: str, pattern: str, replacement: str) -> str:
+    for _ in range(ar.PASSES):
+        expr = f"regexp_replace({expr}, {_lit(pattern)}, {_lit(replacement)}, 'g')"
+    return expr
+
+
+def norm_name_sql(arg: str = "s") -> str:
+    expr = arg
+    for ligature, letters in ar.PRESENTATION_MULTI.items():
+        expr = f"replace({expr}, {_lit(ligature)}, {_lit(letters)})"
+    expr = f"translate({expr}, {_lit(ar.DIGITS_FROM)}, {_lit(ar.DIGITS_TO)})"
+    expr = f"lower({_translate(expr, ar.FOLD_MAP)})"
+    expr = f"' ' || trim(regexp_replace({expr}, {_lit(ar.SPACES_PATTERN)}, ' ', 'g')) || ' '"
+    expr = _repeat(expr, ar.TITLE_PATTERN, " ")
+    expr = _repeat(expr, ar.CONNECTOR_PATTERN, " ")
+    expr = _repeat(expr, ar.JOIN_PATTERN, " \\1\\2")
+    return f"nullif(trim({expr}), '')"
+
+
+def skeleton_sql(arg: str = "s") -> str:
+    expr = f"trim(regexp_replace(' ' || sj_norm_name({arg}), {_lit(ar.ARTICLE_PATTERN)}, ' \\2', 'g'))"
+    for digraph, code in ar.SKELETON_DIGRAPHS:
+        expr = f"replace({expr}, {_lit(digraph)}, {_lit(code)})"
+    multi = {k: v for k, v in ar.SKELETON_LETTERS.items() if len(v) > 1}
+    for k, v in multi.items():
+        expr = f"replace({expr}, {_lit(k)}, {_lit(v)})"
+    expr = _translate(expr, {k: v for k, v in ar.SKELETON_LETTERS.items() if k not in multi})
+    expr = f"regexp_replace({expr}, {_lit(ar.FINAL_H_PATTERN)}, '\\1', 'g')"
+    expr = f"regexp_replace({expr}, '[^A-Za-z]', '', 'g')"
+    for letter in ar.SKELETON_ALPHABET:
+        expr = f"regexp_replace({expr}, '{letter}{letter}+', '{letter}', 'g')"
+    return f"nullif({expr}, '')"
+
+
+def macros_sql() -> list[str]:
+    """CREATE MACRO statements, in dependency order."""
+    return [
+        f"create or replace macro sj_digits(s) as translate(s, {_lit(ar.DIGITS_FROM)}, {_lit(ar.DIGITS_TO)})",
+        f"create or replace macro sj_norm_name(s) as {norm_name_sql('s')}",
+        "create or replace macro sj_translit(s) as "
+        + _translate("sj_norm_name(s)", ar.TRANSLIT),
+        f"create or replace macro sj_skeleton(s) as {skeleton_sql('s')}",
+        """create or replace macro sj_name_part(full_name, i) as (
+            case
+                when sj_norm_name(full_name) is null then null
+                when i = 1 then string_split(sj_norm_name(full_name), ' ')[1]
+                when i = 4 then case when len(string_split(sj_norm_name(full_name), ' ')) >= 2
+                                     then string_split(sj_norm_name(full_name), ' ')[-1] end
+                when i = 2 then case when len(string_split(sj_norm_name(full_name), ' ')) >= 3
+                                     then string_split(sj_norm_name(full_name), ' ')[2] end
+                when i = 3 then case when len(string_split(sj_norm_name(full_name), ' ')) >= 4
+                                     then string_split(sj_norm_name(full_name), ' ')[3] end
+            end)""",
+        """create or replace macro sj_clean_id(s, pattern) as (
+            case when regexp_full_match(upper(regexp_replace(sj_digits(s), '[\\s\\-./]', '', 'g')), pattern)
+                 then upper(regexp_replace(sj_digits(s), '[\\s\\-./]', '', 'g')) end)""",
+        """create or replace macro sj_clean_phone(s, country_code, pattern) as (
+            with d as (select regexp_replace(sj_digits(s), '[^0-9]', '', 'g') as v)
+            select case when regexp_full_match(p, pattern) then p end from (
+                select case
+                    when starts_with(v, '00' || country_code) then '0' || v[3 + len(country_code):]
+                    when starts_with(v, country_code) then '0' || v[1 + len(country_code):]
+                    when not starts_with(v, '0') then '0' || v
+                    else v end as p
+                from d))""",
+    ]
+
+
+def install_text_macros(con) -> None:
+    """Create (or replace) Sijil's text macros on a DuckDB connection."""
+    for statement in macros_sql():
+        con.execute(statement)

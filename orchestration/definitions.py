@@ -22,9 +22,11 @@ def build_definitions(profile_code: str | None = None) -> dg.Definitions:
     settings = get_settings()
     profile = load_profile(profile_code or settings.profile)
     dbt_defs = build_dbt_definitions(profile)
+    linkage = build_linkage_assets(profile)
     return dg.Definitions.merge(
         dg.Definitions(
-            assets=[*build_ingestion_assets(profile), *build_linkage_assets(profile)],
+            assets=[*build_ingestion_assets(profile), *[a for a in linkage if not isinstance(a, dg.AssetChecksDefinition)]],
+            asset_checks=[c for c in linkage if isinstance(c, dg.AssetChecksDefinition)],
             resources={"warehouse": Warehouse()},
             executor=dg.in_process_executor,
         ),

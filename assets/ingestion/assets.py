@@ -12,51 +12,54 @@ from assets.settings import get_settings
 from assets.warehouse import Warehouse
 
 
-def _metadata(report: SourceReport) -> dict:
-    totals = report.entity_totals()
-    rows = ["| file | entity | status | received | loaded | quarantined | lost | control total (file = loaded + quarantined) |",
-            "|---|---|---|---:|---:|---:|---:|---|"]
-    for f in report.files:
+def _entity_metadata(report: SourceReport, entity: str) -> dict:
+    """Row counts, reconciliation per file and quarantine reasons of one entity (no values)."""
+    files = [f for f in report.files if f.entity == entity]
+    rows = ["| file | status | received | loaded | quarantined | lost | control total: file = loaded + quarantined |",
+            "|---|---|---:|---:|---:|---:|---|"]
+    for f in files:
         control = (f"{f.control_received:,.2f} = {f.control_loaded:,.2f} + {f.control_quarantined:,.2f}"
                    if f.control_column else "")
-        rows.append(f"| {f.file} | {f.entity} | {f.status} | {f.rows_received:,} | {f.rows_loaded:,} | "
-                    f"{f.rows_quarantined:,} | {f.rows_lost} | {control} |")
-    loaded = sum(t["loaded"] for t in totals.values())
+        rows.append(f"| {f.file} | {f.status} | {f.rows_received:,} | {f.rows_loaded:,} | {f.rows_quarantined:,} | "
+                    f"{f.rows_lost} | {control} |")
+    t = report.entity_totals().get(entity, {"received": 0, "loaded": 0, "quarantined": 0, "files": 0})
     meta = {
-        "dagster/row_count": dg.MetadataValue.int(loaded),
-        "rows_received": dg.MetadataValue.int(sum(t["received"] for t in totals.values())),
-        "rows_loaded": dg.MetadataValue.int(loaded),
-        "rows_quarantined": dg.MetadataValue.int(sum(t["quarantined"] for t in totals.values())),
-        "rows_lost": dg.MetadataValue.int(sum(f.rows_lost for f in report.files)),
+        "dagster/row_count": dg.MetadataValue.int(t["loaded"]),
+        "rows_received": dg.MetadataValue.int(t["received"]),
+        "rows_loaded": dg.MetadataValue.int(t["loaded"]),
+        "rows_quarantined": dg.MetadataValue.int(t["quarantined"]),
+        "rows_lost": dg.MetadataValue.int(sum(f.rows_lost for f in files)),
+        "files_loaded": dg.MetadataValue.int(t["files"]),
         "reconciliation": dg.MetadataValue.md("\n".join(rows)),
-        "quarantine_reasons": dg.MetadataValue.json(report.quarantine_reasons),
-        "encodings": dg.MetadataValue.json({f.file: f.encoding for f in report.files if f.encoding}),
+        "quarantine_reasons": dg.MetadataValue.json(report.quarantine_reasons.get(entity, {})),
+        "encodings": dg.MetadataValue.json({f.file: f.encoding for f in files if f.encoding}),
     }
-    for entity, t in totals.items():
-        meta[f"{entity}_rows_loaded"] = dg.MetadataValue.int(t["loaded"])
-    if report.unmatched:
-        meta["files_not_in_contract"] = dg.MetadataValue.json(report.unmatched)
     refused = [f"{f.file}: {f.detail}" for f in report.files if f.status == "refused"]
     if refused:
         meta["files_refused"] = dg.MetadataValue.json(refused)
+    if report.unmatched:
+        meta["files_not_in_contract"] = dg.MetadataValue.json(report.unmatched)
     return meta
 
 
 def _source_asset(profile: Profile, contract: SourceContract) -> dg.AssetsDefinition:
-    tables = ", ".join(f"raw.{e.table}" for e in contract.entities)
+    """One ingestion step per source, materialising one asset per entity table."""
+    description = (f"{contract.agency_en} — {contract.description_en}\n\n{contract.agency_ar} — "
+                   f"{contract.description_ar}")
+    specs = [
+        dg.AssetSpec(
+            ["raw", entity.table], group_name="raw", kinds={"python", "duckdb"},
+            description=f"{description}\n\nEntity `{entity.name}` ({entity.grain}) from files `{entity.file_pattern}`; "
+                        f"rejected rows go to quarantine.{entity.table} with a reason.",
+            metadata={"source_contract": f"config/profiles/{profile.code}/sources/{contract.source}.yaml",
+                      "severity": contract.severity, "pillar": contract.pillar},
+            tags={"source": contract.source},
+        )
+        for entity in contract.entities
+    ]
 
-    @dg.asset(
-        key=dg.AssetKey(["raw", contract.source]),
-        group_name="raw",
-        kinds={"python", "duckdb"},
-        pool="duckdb_writer",
-        description=(f"{contract.agency_en} — {contract.description_en}\n\n{contract.agency_ar} — "
-                     f"{contract.description_ar}\n\nLoads {tables}; rejected rows go to quarantine with a reason."),
-        metadata={"source_contract": f"config/profiles/{profile.code}/sources/{contract.source}.yaml",
-                  "severity": contract.severity, "pillar": contract.pillar},
-        tags={"pillar": contract.pillar or "none"},
-    )
-    def _ingest(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    @dg.multi_asset(specs=specs, name=f"ingest_{contract.source}", pool="duckdb_writer")
+    def _ingest(context: dg.AssetExecutionContext, warehouse: Warehouse):
         settings = get_settings()
         with warehouse.connect() as con:
             report = ingest_source(con, contract, settings.inbox, list(profile.date_formats),
@@ -64,7 +67,8 @@ def _source_asset(profile: Profile, contract: SourceContract) -> dg.AssetsDefini
         for f in report.files:
             if f.status != "loaded":
                 context.log.warning(f"{f.file}: {f.status} ({f.detail})")
-        return dg.MaterializeResult(metadata=_metadata(report))
+        for entity in contract.entities:
+            yield dg.MaterializeResult(asset_key=["raw", entity.table], metadata=_entity_metadata(report, entity.name))
 
     return _ingest
 

@@ -61,7 +61,7 @@ class FileReport:
 class SourceReport:
     source: str
     files: list[FileReport] = field(default_factory=list)
-    quarantine_reasons: dict[str, int] = field(default_factory=dict)
+    quarantine_reasons: dict[str, dict[str, int]] = field(default_factory=dict)  # entity → reason → rows
     unmatched: list[str] = field(default_factory=list)  # files that match no entity's pattern
 
     def entity_totals(self) -> dict[str, dict[str, int]]:
@@ -180,8 +180,9 @@ def _load_file(con, path: Path, rel: str, sha: str, entity: EntityContract, date
             con.register("_chunk_bad", bad)
             con.execute(f"insert into {new_q} select * from _chunk_bad")
             con.unregister("_chunk_bad")
+            reasons = report.quarantine_reasons.setdefault(entity.name, {})
             for code, n in bad["_reason"].value_counts().items():
-                report.quarantine_reasons[code] = report.quarantine_reasons.get(code, 0) + int(n)
+                reasons[code] = reasons.get(code, 0) + int(n)
 
     # Reconcile from what the tables now hold, independently of the counters above.
     amount = f'coalesce(sum(try_cast(regexp_replace("{control}", \'\\s\', \'\', \'g\') as decimal(20, 3))), 0)' if control else "null"

@@ -32,17 +32,22 @@ def reference_frames(profile: Profile) -> dict[str, pd.DataFrame]:
             "ref_programmes": programmes, "ref_identifier_types": identifiers}
 
 
+REFERENCE_TABLES = {
+    "ref_governorates": "Governorates with Arabic and English names and population | المحافظات وعدد السكان",
+    "ref_governorate_aliases": "Every spelling of a governorate, normalised, and its code | تهجئات المحافظات ورموزها",
+    "ref_programmes": "The profile's programme catalogue | دليل البرامج",
+    "ref_identifier_types": "Identifier types and their formats | أنواع المعرّفات وصيغها",
+}
+
+
 def build_reference_asset(profile: Profile) -> dg.AssetsDefinition:
-    @dg.asset(
-        key=dg.AssetKey(["raw", "profile_reference"]),
-        group_name="raw",
-        kinds={"python", "duckdb"},
-        pool="duckdb_writer",
-        description=("The country profile's reference tables (governorates and their spellings, programmes, "
-                     "identifier types) loaded from config/profiles/<profile>/.\n\n"
-                     "جداول مرجعية من ملف تعريف الدولة: المحافظات وتهجئاتها، البرامج، أنواع المعرّفات."),
-    )
-    def profile_reference(warehouse: Warehouse) -> dg.MaterializeResult:
+    """The profile's reference tables, loaded from config/profiles/<profile>/ in one step."""
+    specs = [dg.AssetSpec(["raw", name], group_name="raw", kinds={"python", "duckdb"},
+                          description=f"{text}\n\nFrom config/profiles/{profile.code}/.")
+             for name, text in REFERENCE_TABLES.items()]
+
+    @dg.multi_asset(specs=specs, name="load_profile_reference", pool="duckdb_writer")
+    def profile_reference(warehouse: Warehouse):
         frames = reference_frames(profile)
         with warehouse.connect() as con:
             con.execute("begin transaction")
@@ -51,10 +56,8 @@ def build_reference_asset(profile: Profile) -> dg.AssetsDefinition:
                 con.execute(f"create or replace table raw.{name} as select * from _ref")
                 con.unregister("_ref")
             con.execute("commit")
-        return dg.MaterializeResult(metadata={
-            "profile": profile.code,
-            **{f"{name}_rows": dg.MetadataValue.int(len(f)) for name, f in frames.items()},
-            "dagster/row_count": dg.MetadataValue.int(sum(len(f) for f in frames.values())),
-        })
+        for name, frame in frames.items():
+            yield dg.MaterializeResult(asset_key=["raw", name], metadata={
+                "profile": profile.code, "dagster/row_count": dg.MetadataValue.int(len(frame))})
 
     return profile_reference

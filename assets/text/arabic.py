@@ -4,8 +4,8 @@ The rules are data (the tables and patterns below) applied by pure functions; th
 macros in `assets.text.duckdb_sql` are rendered from the same tables, and a test checks that
 both give the same answer. Keep the source text for display; match on these forms.
 
-- `normalize_name`: one spelling per name: digits to ASCII, marks and tatweel removed,
-  presentation forms unfolded, letter variants folded (alef/hamza forms, taa marbuta, alef
+- `normalize_name`: one spelling per name, in these steps: presentation forms unfolded,
+  digits to ASCII, marks and tatweel removed, letter variants folded (alef/hamza forms, taa marbuta, alef
   maqsura, Persian and Kurdish letters), lower-case Latin, punctuation to spaces, titles and
   the connector 'بن'/'ibn' dropped, compounds joined ('عبد الله' → 'عبدالله', 'al khatib' →
   'alkhatib').
@@ -38,8 +38,9 @@ LETTER_FOLDS = {
 
 
 def _presentation_forms() -> tuple[dict[str, str], dict[str, str]]:
-    """Arabic presentation forms (U+FB50–U+FDFF, U+FE70–U+FEFC) unfolded by NFKC:
-    single letters for a translate table, ligatures (ﻻ, ﷲ …) for replacements."""
+    """Arabic presentation forms (U+FB50–U+FDFF, U+FE70–U+FEFC) unfolded by NFKC: single
+    letters for a translate table; of the ligatures, those a keyboard produces in names
+    (lam-alef ﻻ ﻷ ﻹ ﻵ and the word Allah ﷲ)."""
     single, multi = {}, {}
     for cp in itertools.chain(range(0xFB50, 0xFE00), range(0xFE70, 0xFEFD)):
         ch = chr(cp)
@@ -50,12 +51,13 @@ def _presentation_forms() -> tuple[dict[str, str], dict[str, str]]:
             continue
         if len(folded) == 1:
             single[ch] = folded
-        elif len(folded) <= 4 and " " not in folded:
+        elif 0xFEF5 <= cp <= 0xFEFC or cp == 0xFDF2:
             multi[ch] = folded
     return single, multi
 
 
 PRESENTATION_SINGLE, PRESENTATION_MULTI = _presentation_forms()
+PRESENTATION_CHARS = "".join(chr(c) for c in itertools.chain(range(0xFB50, 0xFE00), range(0xFE70, 0xFEFD)))
 
 # Characters that separate name parts.
 PUNCTUATION = "-_.,;:'\"`()[]{}/\\|+*&^%$#@!?~<>=،؛؟«»"
@@ -95,8 +97,6 @@ FINAL_H_PATTERN = "h( |$)"
 SPACES_PATTERN = "\\s+"
 
 
-# Every single-character fold of `normalize_name`, merged in one table (later rules win).
-FOLD_MAP = {**{c: "" for c in REMOVED}, **PRESENTATION_SINGLE, **LETTER_FOLDS, **{c: " " for c in PUNCTUATION}}
 # Letters a skeleton can hold after its translation; repeats of these are collapsed.
 SKELETON_ALPHABET = "bdfghjklmnrstzXC"
 PASSES = 2  # space-delimited patterns are applied twice, so adjacent matches are all caught
@@ -106,8 +106,17 @@ def _table(pairs: dict[str, str]) -> dict[int, str | None]:
     return {ord(k): (v if v else None) for k, v in pairs.items()}
 
 
+def char_class(chars: str) -> str:
+    """A regex character class of exactly `chars` (Python syntax; see duckdb_sql for RE2)."""
+    return "[" + "".join(re.escape(c) for c in chars) + "]"
+
+
 _DIGITS = str.maketrans(DIGITS_FROM, DIGITS_TO)
-_FOLD = str.maketrans(_table(FOLD_MAP))
+_PRESENTATION = str.maketrans(PRESENTATION_SINGLE)
+_LETTERS = str.maketrans(_table(LETTER_FOLDS))
+_PRESENTATION_RE = re.compile(char_class(PRESENTATION_CHARS))
+_REMOVED_RE = re.compile(char_class(REMOVED))
+_PUNCTUATION_RE = re.compile(char_class(PUNCTUATION))
 _TRANSLIT = str.maketrans(TRANSLIT)
 _SKELETON = str.maketrans(_table(SKELETON_LETTERS))
 
@@ -127,9 +136,12 @@ def normalize_name(text: str | None) -> str | None:
     """The matching form of a name (Arabic or Latin); None for empty input."""
     if text is None:
         return None
-    for ligature, letters in PRESENTATION_MULTI.items():
-        text = text.replace(ligature, letters)
-    text = text.translate(_DIGITS).translate(_FOLD).lower()
+    if _PRESENTATION_RE.search(text):
+        for ligature, letters in PRESENTATION_MULTI.items():
+            text = text.replace(ligature, letters)
+        text = text.translate(_PRESENTATION)
+    text = _REMOVED_RE.sub("", text.translate(_DIGITS)).translate(_LETTERS)
+    text = _PUNCTUATION_RE.sub(" ", text).lower()
     text = " " + re.sub(SPACES_PATTERN, " ", text).strip() + " "
     text = _repeat(TITLE_PATTERN, " ", text)
     text = _repeat(CONNECTOR_PATTERN, " ", text)

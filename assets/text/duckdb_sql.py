@@ -33,12 +33,21 @@ def _repeat(expr: str, pattern: str, replacement: str) -> str:
     return expr
 
 
+def _re2_class(chars: str) -> str:
+    """The RE2 form of arabic.char_class(chars): the same set, as \\x{...} escapes."""
+    return "[" + "".join(f"\\x{{{ord(c):04X}}}" for c in chars) + "]"
+
+
 def norm_name_sql(arg: str = "s") -> str:
-    expr = arg
+    unfolded = arg
     for ligature, letters in ar.PRESENTATION_MULTI.items():
-        expr = f"replace({expr}, {_lit(ligature)}, {_lit(letters)})"
+        unfolded = f"replace({unfolded}, {_lit(ligature)}, {_lit(letters)})"
+    unfolded = _translate(unfolded, ar.PRESENTATION_SINGLE)
+    expr = f"(case when regexp_matches({arg}, {_lit(_re2_class(ar.PRESENTATION_CHARS))}) then {unfolded} else {arg} end)"
     expr = f"translate({expr}, {_lit(ar.DIGITS_FROM)}, {_lit(ar.DIGITS_TO)})"
-    expr = f"lower({_translate(expr, ar.FOLD_MAP)})"
+    expr = f"regexp_replace({expr}, {_lit(_re2_class(ar.REMOVED))}, '', 'g')"
+    expr = _translate(expr, ar.LETTER_FOLDS)
+    expr = f"lower(regexp_replace({expr}, {_lit(_re2_class(ar.PUNCTUATION))}, ' ', 'g'))"
     expr = f"' ' || trim(regexp_replace({expr}, {_lit(ar.SPACES_PATTERN)}, ' ', 'g')) || ' '"
     expr = _repeat(expr, ar.TITLE_PATTERN, " ")
     expr = _repeat(expr, ar.CONNECTOR_PATTERN, " ")
@@ -95,7 +104,10 @@ def macros_sql() -> list[str]:
     ]
 
 
-def install_text_macros(con) -> None:
-    """Create (or replace) Sijil's text macros on a DuckDB connection."""
+def install_text_macros(con, temporary: bool = False) -> None:
+    """Create (or replace) Sijil's text macros on a DuckDB connection.
+
+    They are stored in the database (so its staging views work in any DuckDB client);
+    `temporary=True` keeps them to this connection, for read-only connections."""
     for statement in macros_sql():
-        con.execute(statement)
+        con.execute(statement.replace("create or replace macro", "create or replace temp macro") if temporary else statement)

@@ -1,0 +1,96 @@
+"""The Dagster linkage assets between int_person_mentions and the core marts."""
+
+import dagster as dg
+
+from assets.linkage.evaluate import evaluate_clusters
+from assets.linkage.model import load_config
+from assets.linkage.run import link_households, link_mentions
+from assets.profiles import Profile
+from assets.settings import get_settings
+from assets.warehouse import Warehouse
+
+MENTIONS_KEY = dg.AssetKey(["intermediate", "int_person_mentions"])
+MEMBERSHIPS_KEY = dg.AssetKey(["intermediate", "int_household_memberships"])
+
+
+class LinkageConfig(dg.Config):
+    retrain: bool = False  # retrain the model even when settings are unchanged
+
+
+def build_linkage_assets(profile: Profile) -> list:
+    """person_clusters (with predictions and the review queue), household_links, evaluation."""
+
+    @dg.multi_asset(
+        specs=[
+            dg.AssetSpec(["linkage", "person_clusters"], deps=[MENTIONS_KEY], group_name="linkage",
+                         kinds={"splink", "duckdb"},
+                         description="Every person mention's master person id, stable across runs (Splink model, "
+                                     "clustered at the automatic-link threshold).\n\nرقم الشخص الموحّد لكل سجل."),
+            dg.AssetSpec(["linkage", "predictions"], deps=[MENTIONS_KEY], group_name="linkage", kinds={"splink", "duckdb"},
+                         description="Scored record pairs above the review threshold.\n\nأزواج السجلات المقيّمة."),
+            dg.AssetSpec(["linkage", "review_queue"], deps=[MENTIONS_KEY], group_name="linkage", kinds={"splink", "duckdb"},
+                         description="Pairs between the review and automatic-link thresholds, side by side, for a "
+                                     "person to decide (decisions go to linkage.review_decisions).\n\nأزواج للمراجعة."),
+        ],
+        pool="duckdb_writer",
+        name="link_person_mentions",
+    )
+    def link_person_mentions(context: dg.AssetExecutionContext, config: LinkageConfig, warehouse: Warehouse):
+        settings = get_settings()
+        model_path = warehouse.resolved_path().parent / "linkage_model.json"
+        with warehouse.connect() as con:
+            result = link_mentions(con, load_config(), model_path, retrain=config.retrain)
+        context.log.info(f"linked {result.mentions} mentions into {result.clusters} master persons "
+                         f"(model {result.model_version}, retrained={result.retrained})")
+        yield dg.MaterializeResult(asset_key=["linkage", "person_clusters"], metadata={
+            "dagster/row_count": result.mentions, "master_persons": result.clusters,
+            "largest_cluster": result.largest_cluster, "model_version": result.model_version,
+            "model_retrained": result.retrained, "model_path": str(model_path), "profile": settings.profile})
+        yield dg.MaterializeResult(asset_key=["linkage", "predictions"], metadata={
+            "dagster/row_count": result.pairs_scored, "pairs_auto_linked": result.pairs_auto})
+        yield dg.MaterializeResult(asset_key=["linkage", "review_queue"], metadata={"dagster/row_count": result.pairs_review})
+
+    @dg.asset(key=["linkage", "household_links"], deps=[dg.AssetKey(["linkage", "person_clusters"]), MEMBERSHIPS_KEY],
+              group_name="linkage", kinds={"duckdb"}, pool="duckdb_writer",
+              description="Every source household reference (cash-programme household, refugee case, family book) "
+                          "mapped to one master household.\n\nربط مراجع الأسر في المصادر بأسرة موحّدة.")
+    def household_links(warehouse: Warehouse) -> dg.MaterializeResult:
+        with warehouse.connect() as con:
+            households = link_households(con, list(profile.household_sources))
+            rows = con.execute("select count(*) from linkage.household_links").fetchall()[0][0]
+        return dg.MaterializeResult(metadata={"dagster/row_count": rows, "master_households": households})
+
+    @dg.asset(key=["linkage", "evaluation"], deps=[dg.AssetKey(["linkage", "person_clusters"])], group_name="linkage",
+              kinds={"duckdb"}, pool="duckdb_writer",
+              description="Pairwise precision, recall and F1 of the clusters against the synthetic ground truth, "
+                          "when a truth directory is present (never on real data).\n\nدقة الربط مقابل الحقيقة المعروفة.")
+    def evaluation(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+        with warehouse.connect() as con:
+            scores = evaluate_clusters(con, get_settings().truth)
+            if scores is not None:
+                con.execute("create or replace table linkage.evaluation as select * from (values " + ", ".join(
+                    f"('{k}', {v['records']}, {v['precision']}, {v['recall']}, {v['f1']})" for k, v in scores.items())
+                    + ") t(subset, records, precision, recall, f1)")
+        if scores is None:
+            context.log.info("no ground truth here: nothing to evaluate")
+            return dg.MaterializeResult(metadata={"evaluated": False})
+        meta = {"evaluated": True}
+        for subset, s in scores.items():
+            for metric in ("precision", "recall", "f1"):
+                meta[f"{subset}_{metric}"] = dg.MetadataValue.float(round(s[metric], 4))
+        return dg.MaterializeResult(metadata=meta)
+
+    @dg.asset_check(asset=evaluation, blocking=False, description="Pairwise F1 at least config/linkage.yaml's evaluation_min_f1")
+    def linkage_f1_above_floor(warehouse: Warehouse) -> dg.AssetCheckResult:
+        floor = float(load_config()["evaluation_min_f1"])
+        with warehouse.connect(read_only=True) as con:
+            exists = con.execute("select count(*) from information_schema.tables where table_schema='linkage' "
+                                 "and table_name='evaluation'").fetchall()[0][0]
+            row = con.execute("select f1 from linkage.evaluation where subset = 'overall'").fetchall() if exists else []
+        if not row:
+            return dg.AssetCheckResult(passed=True, metadata={"evaluated": False, "reason": "no ground truth"})
+        f1 = float(row[0][0])
+        return dg.AssetCheckResult(passed=f1 >= floor, severity=dg.AssetCheckSeverity.ERROR,
+                                   metadata={"f1": f1, "floor": floor})
+
+    return [link_person_mentions, household_links, evaluation, linkage_f1_above_floor]

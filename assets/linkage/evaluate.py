@@ -1,0 +1,50 @@
+"""Pairwise precision, recall and F1 of clusters against ground truth."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def pairwise_scores(con, clusters: str, truth: str) -> dict:
+    """Scores of `clusters` (mention_id, cluster) against `truth` (mention_id, person) over the
+    mentions in both. A pair is a true positive when both sides share a cluster and a person."""
+    row = con.execute(f"""
+        with j as (select c.mention_id, c.cluster, t.person from {clusters} c join {truth} t using (mention_id)),
+        pred as (select count(*) n from j group by cluster),
+        act as (select count(*) n from j group by person),
+        both_ as (select count(*) n from j group by cluster, person)
+        select (select coalesce(sum(n * (n - 1) / 2), 0) from pred),
+               (select coalesce(sum(n * (n - 1) / 2), 0) from act),
+               (select coalesce(sum(n * (n - 1) / 2), 0) from both_),
+               (select count(*) from j)
+    """).fetchall()[0]
+    predicted, actual, tp, records = (float(x) for x in row)
+    precision = tp / predicted if predicted else 1.0
+    recall = tp / actual if actual else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"records": int(records), "predicted_pairs": int(predicted), "true_pairs": int(actual),
+            "true_positive_pairs": int(tp), "precision": precision, "recall": recall, "f1": f1}
+
+
+def evaluate_clusters(con, truth_dir: Path) -> dict | None:
+    """Scores overall, for records without a national number, and by sex; None without truth."""
+    records = truth_dir / "records.parquet"
+    if not records.exists():
+        return None
+    con.execute(f"""
+        create or replace temp view _truth as
+        select m.mention_id, t.person_id as person, m.national_id, m.sex
+        from intermediate.int_person_mentions m
+        join read_parquet('{records.as_posix()}') t
+          on t.source = m.source and t.entity = m.entity and t.record_key = m.record_key
+    """)
+    con.execute("create or replace temp view _clusters as select mention_id, master_person_id as cluster from linkage.person_clusters")
+    result = {"overall": pairwise_scores(con, "_clusters", "_truth")}
+    con.execute("create or replace temp view _truth_noid as select * from _truth where national_id is null")
+    con.execute("create or replace temp view _clusters_noid as select * from _clusters where mention_id in (select mention_id from _truth_noid)")
+    # Pairs among records that carry no national number (the hard part).
+    result["no_national_id"] = pairwise_scores(con, "_clusters_noid", "_truth_noid")
+    for sex in ("M", "F"):
+        con.execute(f"create or replace temp view _t_{sex} as select * from _truth where sex = '{sex}'")
+        result[f"sex_{sex}"] = pairwise_scores(con, "_clusters", f"_t_{sex}")
+    return result

@@ -1,0 +1,131 @@
+"""The Splink model: features, comparisons, blocking, training, and its versioned JSON.
+
+Every fuzzy comparison runs on ASCII forms (DuckDB's string distances count bytes): the
+1:1 transliteration within a script, the consonant skeleton across scripts. (Comparison SQL names the two
+records' columns <col>_l and <col>_r; blocking rules name them l.<col> and r.<col>.) First name and
+birth date discriminate; father, grandfather and family names are folded into one lineage
+comparison (siblings share them); the household phone is never part of the person score.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import yaml
+
+from assets.settings import CONFIG_DIR
+
+# The columns the model reads, computed from intermediate.int_person_mentions.
+FEATURES_SQL = """
+select
+    mention_id as unique_id,
+    source as source_dataset,
+    national_id,
+    case when other_id is not null then other_id_type || ':' || other_id end as other_id,
+    first_name_translit as first_t, first_name_skeleton as first_s,
+    father_name_translit as father_t, father_name_skeleton as father_s,
+    grandfather_name_skeleton as grandfather_s,
+    family_name_translit as family_t, family_name_skeleton as family_s,
+    nullif(concat_ws(' ', father_name_skeleton, family_name_skeleton), '') as lineage_s,
+    name_script,
+    cast(birth_date as date) as birth_date,
+    year(birth_date) as birth_year,
+    strftime(birth_date, '%Y%m%d') as birth_str,
+    coalesce(birth_date_is_jan1, false) as is_jan1,
+    sex
+from {table}
+"""
+
+
+def load_config(path: Path | None = None) -> dict:
+    return yaml.safe_load((path or CONFIG_DIR / "linkage.yaml").read_text(encoding="utf-8"))
+
+
+def _rule(rule):
+    from splink import block_on
+
+    return block_on(*rule) if isinstance(rule, list) else rule
+
+
+def comparisons() -> list:
+    """The model's comparisons, from Splink's comparison library."""
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+
+    same_script = "name_script_l = name_script_r"
+    return [
+        cl.CustomComparison(output_column_name="national_id", comparison_levels=[
+            cll.NullLevel("national_id"),
+            cll.ExactMatchLevel("national_id"),
+            cll.CustomLevel("levenshtein(national_id_l, national_id_r) <= 1", label_for_charts="one digit differs"),
+            cll.ElseLevel(),
+        ]),
+        cl.CustomComparison(output_column_name="first_name", comparison_levels=[
+            cll.NullLevel("first_s"),
+            cll.CustomLevel(f"first_t_l = first_t_r and {same_script}", label_for_charts="same spelling"),
+            cll.ExactMatchLevel("first_s").configure(label_for_charts="same consonant skeleton"),
+            cll.CustomLevel(f"{same_script} and jaro_winkler_similarity(first_t_l, first_t_r) >= 0.9",
+                            label_for_charts="close spelling"),
+            cll.CustomLevel("jaro_winkler_similarity(first_s_l, first_s_r) >= 0.85", label_for_charts="close skeleton"),
+            cll.CustomLevel("first_s_l = father_s_r and father_s_l = first_s_r", label_for_charts="first and father swapped"),
+            cll.ElseLevel(),
+        ]),
+        cl.CustomComparison(output_column_name="lineage", comparison_levels=[
+            cll.NullLevel("lineage_s"),
+            cll.CustomLevel("father_s_l = father_s_r and family_s_l = family_s_r and grandfather_s_l = grandfather_s_r",
+                            label_for_charts="father, grandfather and family"),
+            cll.CustomLevel("father_s_l = father_s_r and family_s_l = family_s_r",
+                            label_for_charts="father and family (grandfather missing or different)"),
+            cll.CustomLevel("jaro_winkler_similarity(lineage_s_l, lineage_s_r) >= 0.9", label_for_charts="close lineage"),
+            cll.CustomLevel("family_s_l = family_s_r or father_s_l = father_s_r", label_for_charts="one lineage name"),
+            cll.ElseLevel(),
+        ]),
+        cl.CustomComparison(output_column_name="birth_date", comparison_levels=[
+            cll.NullLevel("birth_date"),
+            cll.CustomLevel("birth_date_l = birth_date_r and not (is_jan1_l and is_jan1_r)", label_for_charts="same date"),
+            cll.CustomLevel("birth_date_l = birth_date_r", label_for_charts="same 1 January placeholder"),
+            cll.CustomLevel("birth_year_l = birth_year_r and month(birth_date_l) = day(birth_date_r) "
+                            "and day(birth_date_l) = month(birth_date_r)", label_for_charts="day and month swapped"),
+            cll.CustomLevel("levenshtein(birth_str_l, birth_str_r) <= 1", label_for_charts="one digit differs"),
+            cll.CustomLevel("birth_year_l = birth_year_r and (is_jan1_l or is_jan1_r)", label_for_charts="year only"),
+            cll.CustomLevel("abs(datediff('day', birth_date_l, birth_date_r)) <= 366", label_for_charts="within a year"),
+            cll.ElseLevel(),
+        ]),
+        cl.CustomComparison(output_column_name="sex", comparison_levels=[
+            cll.NullLevel("sex"), cll.ExactMatchLevel("sex"), cll.ElseLevel()]),
+        cl.CustomComparison(output_column_name="other_id", comparison_levels=[
+            cll.NullLevel("other_id"), cll.ExactMatchLevel("other_id"), cll.ElseLevel()]),
+    ]
+
+
+def settings(config: dict):
+    from splink import SettingsCreator
+
+    return SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name="unique_id",
+        comparisons=comparisons(),
+        blocking_rules_to_generate_predictions=[_rule(r) for r in config["blocking_rules"]],
+        retain_intermediate_calculation_columns=False,
+        retain_matching_columns=False,
+        additional_columns_to_retain=["source_dataset"],
+    )
+
+
+def model_version(config: dict, data_signature: str) -> str:
+    """Version of a trained model: its settings and the data it was trained on."""
+    text = json.dumps({"config": config, "data": data_signature}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def train(linker, config: dict) -> None:
+    """EM training without labels: λ from deterministic rules, u by sampling, m by EM."""
+    t = config["training"]
+    linker.training.estimate_probability_two_random_records_match(
+        t["deterministic_rules"], recall=float(t["deterministic_recall"]))
+    linker.training.estimate_u_using_random_sampling(max_pairs=float(t["u_max_pairs"]), seed=int(t["seed"]))
+    for rule in t["em_blocking_rules"]:
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            _rule(rule), max_pairs=float(t["em_max_pairs"]))

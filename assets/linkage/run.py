@@ -1,0 +1,205 @@
+"""One linkage run: score pairs with the model, apply reviewers' decisions, cluster, and keep
+every master person id stable across runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from assets.errors import SijilError
+from assets.linkage.model import FEATURES_SQL, model_version, settings, train
+
+MENTIONS = "intermediate.int_person_mentions"
+
+
+@dataclass
+class LinkResult:
+    mentions: int
+    pairs_scored: int
+    pairs_auto: int
+    pairs_review: int
+    clusters: int
+    largest_cluster: int
+    model_version: str
+    retrained: bool
+
+
+def _table_exists(con, schema: str, name: str) -> bool:
+    return bool(con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+                            [schema, name]).fetchall()[0][0])
+
+
+def load_or_train(linker_input, config: dict, model_path: Path, retrain: bool, records: int):
+    """A Linker with trained parameters: from the saved JSON when its version matches."""
+    from splink import Linker
+
+    version = model_version(config, "")
+    if model_path.exists() and not retrain:
+        saved = json.loads(model_path.read_text(encoding="utf-8"))
+        if saved.get("sijil_model_version") == version:
+            return Linker(linker_input, saved["splink_settings"], log_level=logging.WARNING), version, False
+    linker = Linker(linker_input, settings(config), log_level=logging.WARNING)
+    train(linker, config)
+    model_path.parent.mkdir(parents=True, exist_ok=True)
+    model_path.write_text(json.dumps({
+        "sijil_model_version": version,
+        "trained_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "training_records": records,
+        "splink_settings": linker.misc.save_model_to_json(),
+    }, indent=2, ensure_ascii=False), encoding="utf-8")
+    return linker, version, True
+
+
+def link_mentions(con: duckdb.DuckDBPyConnection, config: dict, model_path: Path, retrain: bool = False) -> LinkResult:
+    """Link every person mention in the warehouse; writes linkage.predictions,
+    linkage.person_clusters (stable ids) and linkage.review_queue."""
+    from splink import DuckDBAPI
+    from splink.clustering import cluster_pairwise_predictions_at_threshold
+
+    features = con.sql(FEATURES_SQL.format(table=MENTIONS)).to_arrow_table()
+    n = features.num_rows
+    work = duckdb.connect()
+    db_api = DuckDBAPI(connection=work)
+    mentions = db_api.register(features, table_name="mentions")
+    linker, version, retrained = load_or_train(mentions, config, model_path, retrain, n)
+    thresholds = config["thresholds"]
+    predictions = linker.inference.predict(threshold_match_probability=float(thresholds["review"]))
+
+    decisions_exist = _table_exists(con, "linkage", "review_decisions")
+    decisions = con.sql(
+        "select mention_id_l, mention_id_r, lower(decision) as decision from linkage.review_decisions"
+        if decisions_exist else
+        "select null::varchar mention_id_l, null::varchar mention_id_r, null::varchar decision where false").to_arrow_table()
+    work.register("decisions", decisions)
+    work.execute(f"""
+        create table edges as
+        with scored as (
+            select least(unique_id_l, unique_id_r) as unique_id_l, greatest(unique_id_l, unique_id_r) as unique_id_r,
+                   match_weight, match_probability
+            from {predictions.physical_name}
+        ),
+        decided as (
+            select least(mention_id_l, mention_id_r) as l, greatest(mention_id_l, mention_id_r) as r, decision
+            from decisions
+        )
+        select s.unique_id_l, s.unique_id_r, s.match_weight, s.match_probability
+        from scored s left join decided d on d.l = s.unique_id_l and d.r = s.unique_id_r
+        where coalesce(d.decision, '') <> 'non_match'
+        union all
+        select l, r, null, 1.0 from decided where decision = 'match'
+    """)
+    clusters = cluster_pairwise_predictions_at_threshold(
+        nodes=mentions, edges="edges", db_api=db_api, node_id_column_name="unique_id",
+        threshold_match_probability=float(thresholds["auto_link"]))
+    work.execute(f"""
+        create table new_clusters as
+        select c.unique_id as mention_id, c.cluster_id,
+               (select max(e.match_probability) from edges e
+                where (e.unique_id_l = c.unique_id or e.unique_id_r = c.unique_id)
+                  and e.match_probability >= {float(thresholds['auto_link'])}) as match_probability
+        from {clusters.physical_name} c
+    """)
+    sizes = work.execute("select max(n), count(*) from (select cluster_id, count(*) n from new_clusters group by 1)").fetchall()[0]
+    largest, n_clusters = int(sizes[0] or 0), int(sizes[1] or 0)
+    if largest > int(config["max_cluster_size"]):
+        raise SijilError(f"linkage stopped: a cluster would hold {largest} records (limit {config['max_cluster_size']} "
+                         "in config/linkage.yaml). This usually means a blocking or data problem merging many people; "
+                         "nothing was published. Inspect linkage.predictions from the previous run.")
+
+    con.register("new_clusters", work.sql("select * from new_clusters").to_arrow_table())
+    con.register("scored_edges", work.sql("select * from edges").to_arrow_table())
+    previous = "linkage.person_clusters" if _table_exists(con, "linkage", "person_clusters") else \
+        "(select null::varchar mention_id, null::varchar master_person_id where false)"
+    con.execute("begin transaction")
+    con.execute(f"""
+        create or replace table linkage.person_clusters as
+        with overlap as (
+            select n.cluster_id, p.master_person_id, count(*) as shared
+            from new_clusters n join {previous} p using (mention_id)
+            group by all
+        ),
+        ranked as (
+            select *, row_number() over (partition by cluster_id order by shared desc, master_person_id) as rank_for_cluster,
+                      row_number() over (partition by master_person_id order by shared desc, cluster_id) as rank_for_id
+            from overlap
+        ),
+        carried as (select cluster_id, master_person_id from ranked where rank_for_cluster = 1 and rank_for_id = 1),
+        assigned as (
+            select n.mention_id, n.cluster_id, n.match_probability,
+                   coalesce(c.master_person_id,
+                            'MP' || upper(substr(md5(min(n.mention_id) over (partition by n.cluster_id)), 1, 14))) as master_person_id
+            from new_clusters n left join carried c using (cluster_id)
+        )
+        select mention_id, master_person_id, match_probability,
+               count(*) over (partition by master_person_id) as cluster_size
+        from assigned
+    """)
+    con.execute("""
+        create or replace table linkage.predictions as
+        select unique_id_l as mention_id_l, unique_id_r as mention_id_r, match_weight, match_probability
+        from scored_edges
+    """)
+    con.execute(f"""
+        create or replace table linkage.review_queue as
+        select e.unique_id_l as mention_id_l, e.unique_id_r as mention_id_r, e.match_probability,
+               l.source as source_l, r.source as source_r,
+               l.full_name as full_name_l, r.full_name as full_name_r,
+               l.birth_date as birth_date_l, r.birth_date as birth_date_r,
+               l.national_id as national_id_l, r.national_id as national_id_r,
+               l.sex as sex_l, r.sex as sex_r
+        from scored_edges e
+        join {MENTIONS} l on l.mention_id = e.unique_id_l
+        join {MENTIONS} r on r.mention_id = e.unique_id_r
+        join linkage.person_clusters cl on cl.mention_id = e.unique_id_l
+        join linkage.person_clusters cr on cr.mention_id = e.unique_id_r
+        where e.match_probability < {float(thresholds['auto_link'])} and cl.master_person_id <> cr.master_person_id
+    """)
+    con.execute("commit")
+    counts = con.execute(f"""select count(*), count(*) filter (where match_probability >= {float(thresholds['auto_link'])})
+                             from linkage.predictions""").fetchall()[0]
+    review = con.execute("select count(*) from linkage.review_queue").fetchall()[0][0]
+    con.unregister("new_clusters")
+    con.unregister("scored_edges")
+    work.close()
+    return LinkResult(mentions=n, pairs_scored=int(counts[0]), pairs_auto=int(counts[1]), pairs_review=int(review),
+                      clusters=n_clusters, largest_cluster=largest, model_version=version, retrained=retrained)
+
+
+def link_households(con: duckdb.DuckDBPyConnection, household_sources: list[str]) -> int:
+    """linkage.household_links: every source household reference → one master household.
+
+    A master person's household is the reference of the first of `household_sources` (the
+    profile's order, e.g. the cash programme's household, the refugee case, the family book)
+    it appears in; a source household belongs to the master household most of its members
+    belong to."""
+    priority = " ".join(f"when '{s}' then {i}" for i, s in enumerate(household_sources, start=1))
+    con.execute(f"""
+        create or replace table linkage.household_links as
+        with memberships as (
+            select c.master_person_id, m.source, m.household_ref,
+                   case m.source {priority} else 99 end as priority
+            from intermediate.int_household_memberships m
+            join linkage.person_clusters c using (mention_id)
+        ),
+        person_household as (
+            select master_person_id, household_ref as primary_ref
+            from memberships
+            qualify row_number() over (partition by master_person_id order by priority, household_ref) = 1
+        ),
+        votes as (
+            select m.source, m.household_ref, p.primary_ref, count(distinct m.master_person_id) as members
+            from memberships m join person_household p using (master_person_id)
+            group by all
+        )
+        select source, household_ref,
+               'MH' || upper(substr(md5(primary_ref), 1, 14)) as master_household_id,
+               primary_ref
+        from votes
+        qualify row_number() over (partition by source, household_ref order by members desc, primary_ref) = 1
+    """)
+    return con.execute("select count(distinct master_household_id) from linkage.household_links").fetchall()[0][0]

@@ -1,0 +1,18 @@
+with source as (
+    select * from {{ source('raw', 'civil_registry__persons') }}
+),
+
+renamed as (
+    select
+        'civil_registry__persons:' || source.national_id as mention_id,
+        source.national_id as record_key,
+        {{ sj_person_columns('parts') }},
+        family_book_no,
+        {{ sj_governorate_code('governorate') }} as governorate_code,
+        mother_name,
+        sj_norm_name(mother_name) as mother_name_norm,
+        {{ sj_provenance() }}
+    from source
+)
+
+select * from renamed

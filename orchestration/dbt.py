@@ -1,0 +1,117 @@
+"""dbt, run by Dagster: the project, the one translator of dbt → Dagster rules, the dbt assets.
+
+Models run in two steps around the Python linkage assets: staging and intermediate first
+(`dbt_upstream_assets`), then the marts and snapshots (`dbt_marts_assets`).
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+
+from assets.profiles import Profile
+from assets.settings import DBT_PROJECT_DIR
+from assets.warehouse import Warehouse
+
+UPSTREAM_SELECT = "fqn:sijil.staging fqn:sijil.intermediate"
+MARTS_SELECT = "fqn:sijil.marts resource_type:snapshot"
+LAYER_GROUPS = {"staging": "staging", "intermediate": "intermediate", "core": "core",
+                "monitoring": "monitoring", "snapshots": "snapshots"}
+
+
+def dbt_vars(profile: Profile, reference_date: str | None = None) -> dict[str, Any]:
+    """The country profile's values every dbt model reads through var()."""
+    ids = profile.identifiers
+    values = {
+        "date_formats": list(profile.date_formats),
+        "national_id_pattern": ids["national_id"]["pattern"],
+        "phone_country_code": str(ids["phone"]["country_code"]),
+        "phone_pattern": ids["phone"]["pattern"],
+        "poverty_line_pc_month": float(profile.poverty_line_pc_month),
+        "disclosure_k": int(profile.disclosure_k),
+        "nationality_code": profile.nationality_code,
+        "source_trust": list(profile.source_trust),
+        "household_sources": list(profile.household_sources),
+    }
+    if reference_date:
+        values["reference_date"] = reference_date
+    return values
+
+
+def dbt_build_args(profile: Profile, reference_date: str | None = None) -> list[str]:
+    """`dbt build` arguments for one run: models, their tests and snapshots, with profile vars."""
+    return ["build", "--vars", json.dumps(dbt_vars(profile, reference_date), ensure_ascii=False)]
+
+
+class SijilDbtTranslator(DagsterDbtTranslator):
+    """Every dbt → Dagster rule: models keyed [layer, model] and grouped by layer; sources keep
+    dagster-dbt's [source, table] key, which is the ingestion or linkage asset's key."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] in ("model", "snapshot", "seed"):
+            return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
+        return super().get_asset_key(dbt_resource_props)
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        return LAYER_GROUPS.get(dbt_resource_props.get("schema", ""), "warehouse")
+
+    def get_description(self, dbt_resource_props: Mapping[str, Any]) -> str:
+        return dbt_resource_props.get("description") or f"dbt {dbt_resource_props['resource_type']} {dbt_resource_props['name']}"
+
+
+def dbt_executable() -> str:
+    """The dbt installed beside this Python (the virtualenv need not be activated)."""
+    beside = Path(sys.executable).parent / "dbt"
+    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
+
+
+def dbt_resource(project: DbtProject) -> DbtCliResource:
+    return DbtCliResource(project_dir=project, dbt_executable=dbt_executable())
+
+
+def prepare_manifest() -> DbtProject:
+    """Parse the dbt project so the manifest exists and is current (a fresh clone has none)."""
+    project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+    sources = [p for p in DBT_PROJECT_DIR.rglob("*") if p.suffix in (".sql", ".yml", ".yaml")
+               and "target" not in p.parts and "logs" not in p.parts]
+    manifest = project.manifest_path
+    if not manifest.exists() or max(p.stat().st_mtime for p in sources) > manifest.stat().st_mtime:
+        subprocess.run([dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
+                        "--profiles-dir", str(DBT_PROJECT_DIR)], check=True)
+    return project
+
+
+def point_dbt_at(warehouse: Warehouse) -> None:
+    """dbt's profile reads SIJIL_WAREHOUSE: make it the file this run's Python assets write."""
+    path = warehouse.resolved_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.environ["SIJIL_WAREHOUSE"] = str(path)
+
+
+def build_dbt_definitions(profile: Profile) -> dg.Definitions:
+    """The dbt assets (two steps around linkage) and the dbt CLI resource."""
+    project = prepare_manifest()
+    translator = SijilDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+    args = dbt_build_args(profile)
+
+    @dbt_assets(manifest=project.manifest_path, select=UPSTREAM_SELECT, dagster_dbt_translator=translator,
+                name="dbt_upstream_assets", pool="duckdb_writer")
+    def dbt_upstream_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
+        point_dbt_at(warehouse)
+        yield from dbt.cli(args, context=context).stream()
+
+    @dbt_assets(manifest=project.manifest_path, select=MARTS_SELECT, dagster_dbt_translator=translator,
+                name="dbt_marts_assets", pool="duckdb_writer")
+    def dbt_marts_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
+        point_dbt_at(warehouse)
+        yield from dbt.cli(args, context=context).stream()
+
+    return dg.Definitions(assets=[dbt_upstream_assets, dbt_marts_assets],
+                          resources={"dbt": dbt_resource(project)})

@@ -22,6 +22,8 @@ class RefreshResult:
     rows_by_layer: dict[str, int] = field(default_factory=dict)
     quarantined: int = 0
     failed: list[str] = field(default_factory=list)
+    checks_evaluated: int = 0
+    checks_failed: list[str] = field(default_factory=list)
 
 
 def ensure_dagster_home(settings: Settings) -> Path:
@@ -64,6 +66,8 @@ def run_refresh(select: str | None = None) -> RefreshResult:
     with dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(instance=instance, asset_selection=selection, raise_on_error=False)
     failed = [e.step_key for e in result.all_events if e.is_step_failure]
+    checks = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    checks_failed = [f"{c.asset_key.to_user_string()}:{c.check_name}" for c in checks if not c.passed]
     with Warehouse().connect(read_only=True) as con:
         rows = layer_row_counts(con)
     return RefreshResult(
@@ -74,6 +78,8 @@ def run_refresh(select: str | None = None) -> RefreshResult:
         rows_by_layer=rows,
         quarantined=rows.get("quarantine", 0),
         failed=failed,
+        checks_evaluated=len(checks),
+        checks_failed=checks_failed,
     )
 
 
@@ -86,5 +92,7 @@ def print_summary(result: RefreshResult) -> None:
     for schema, n in sorted(result.rows_by_layer.items()):
         print(f"    {schema:<22} {n:>12,}")
     print(f"  rows quarantined: {result.quarantined:,}")
+    print(f"  checks: {result.checks_evaluated} evaluated, {len(result.checks_failed)} failed"
+          + (": " + ", ".join(result.checks_failed) if result.checks_failed else ""))
     print(f"  warehouse: {result.warehouse}")
     print("  open the Dagster UI with `make ui`, then http://127.0.0.1:3000")

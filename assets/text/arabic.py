@@ -12,7 +12,8 @@ both give the same answer. Keep the source text for display; match on these form
 - `transliterate`: the normalised name with each Arabic letter mapped 1:1 to ASCII, so string
   distances (which DuckDB counts in bytes) compare letters.
 - `skeleton`: a consonant key shared by both scripts: 'محمد', 'Mohammad', 'Muhammad' and
-  'Mohamed' all give 'mhmd'; 'الخطيب', 'Al-Khatib' and 'Elkhatib' give 'Xtb'.
+  'Mohamed' all give 'mhmd' (and 'محمود', 'Mahmoud' give 'mhmWd'); 'الخطيب', 'Al-Khatib' and
+  'Elkhatib' give 'Xtb'.
 """
 
 from __future__ import annotations
@@ -77,14 +78,17 @@ TRANSLIT = {
 }
 
 # Consonant skeleton, shared by both scripts. Latin digraphs first, then single letters.
-SKELETON_DIGRAPHS = (("kh", "X"), ("sh", "C"), ("ch", "C"), ("th", "t"), ("dh", "z"), ("gh", "g"), ("ph", "f"), ("ck", "k"))
+# 'ou'/'oo' write the long vowel و (Mahmoud, Yousef), which the skeleton keeps as w so that
+# محمد and محمود stay apart.
+SKELETON_DIGRAPHS = (("kh", "X"), ("sh", "C"), ("ch", "C"), ("th", "t"), ("dh", "z"), ("gh", "g"), ("ph", "f"),
+                     ("ck", "k"), ("ou", "W"), ("oo", "W"))
 SKELETON_LETTERS = {
     # Arabic
     "ب": "b", "ت": "t", "ث": "t", "ج": "j", "ح": "h", "خ": "X", "د": "d", "ذ": "z", "ر": "r", "ز": "z",
     "س": "s", "ش": "C", "ص": "s", "ض": "d", "ط": "t", "ظ": "z", "ع": "", "غ": "g", "ف": "f", "ق": "k",
-    "ك": "k", "ل": "l", "م": "m", "ن": "n", "ه": "h", "و": "", "ي": "", "ا": "",
+    "ك": "k", "ل": "l", "م": "m", "ن": "n", "ه": "h", "و": "W", "ي": "", "ا": "",
     # Latin: vowels and semivowels go; q/c/k meet, p/b and v/f meet.
-    "a": "", "e": "", "i": "", "o": "", "u": "", "y": "", "w": "", "q": "k", "c": "k", "p": "b", "v": "f", "x": "ks",
+    "a": "", "e": "", "i": "", "o": "", "u": "", "y": "", "w": "W", "q": "k", "c": "k", "p": "b", "v": "f", "x": "ks",
 }
 
 # ---------------------------------------------------------------- patterns (RE2- and Python-compatible)
@@ -98,7 +102,7 @@ SPACES_PATTERN = "\\s+"
 
 
 # Letters a skeleton can hold after its translation; repeats of these are collapsed.
-SKELETON_ALPHABET = "bdfghjklmnrstzXC"
+SKELETON_ALPHABET = "bdfghjklmnrstzXCW"
 PASSES = 2  # space-delimited patterns are applied twice, so adjacent matches are all caught
 
 

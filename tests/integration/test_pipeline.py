@@ -79,12 +79,25 @@ def test_injected_defects_are_quarantined(refreshed, con):
 
 
 def test_payment_totals_match_source_files(con):
-    ledger = con.execute(
-        "select sum(control_total_loaded) from audit.ingestion_ledger "
-        "where source in ('naf_takaful', 'emergency_cash', 'zakat_charity') and control_total_loaded is not null"
-    ).fetchall()[0][0]
-    facts = con.execute("select sum(amount) from core.fct_payment").fetchall()[0][0]
-    assert facts == pytest.approx(float(ledger), abs=0.01)
+    ledger = dict(con.execute(
+        "select source, sum(control_total_loaded) from audit.ingestion_ledger "
+        "where control_total_loaded is not null group by source").fetchall())
+    facts = dict(con.execute("select source, sum(amount) from core.fct_payment group by source").fetchall())
+    assert set(facts) == set(ledger)
+    for source, total in ledger.items():
+        assert float(facts[source]) == pytest.approx(float(total), abs=0.01), source
+
+
+def test_every_check_passed(refreshed):
+    result, _ = refreshed
+    assert result.checks_evaluated > 20
+    assert result.checks_failed == []
+
+
+def test_linkage_quality_against_truth(con):
+    scores = dict(con.execute("select subset, f1 from linkage.evaluation").fetchall())
+    precision = con.execute("select precision from linkage.evaluation where subset = 'overall'").fetchall()[0][0]
+    assert scores["overall"] > 0.95 and precision > 0.99
 
 
 def test_no_orphan_facts(con):

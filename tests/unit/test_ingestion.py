@@ -1,0 +1,190 @@
+"""Ingestion: decoding, every kind of bad row, reconciliation, atomic swaps, the asset."""
+
+from __future__ import annotations
+
+import codecs
+import dataclasses
+
+import dagster as dg
+import duckdb
+import pandas as pd
+import pytest
+
+from assets.errors import SijilError
+from assets.ingestion import build_ingestion_assets
+from assets.ingestion.decode import detect_encoding
+from assets.ingestion.load import ingest_source
+from assets.profiles import load_profile, parse_source_contract
+from assets.warehouse import Warehouse
+
+PROFILE = load_profile("jordan")
+FORMATS = list(PROFILE.date_formats)
+CONTRACT = parse_source_contract({
+    "source": "demo", "severity": "critical",
+    "entities": {"payments": {
+        "file_pattern": "pay_*.csv", "format": "csv", "primary_key": ["payment_id"], "control_total": "amount",
+        "columns": {
+            "payment_id": {"source": "ID", "required": True},
+            "name": {"source": "الاسم", "pii": "direct"},
+            "amount": {"source": "AMOUNT", "type": "decimal", "required": True, "min": 0.01, "max": 500},
+            "paid_on": {"source": "PAID", "type": "date", "required": True},
+            "status": {"source": "STATUS", "values": ["paid", "failed"]},
+        }}},
+})
+HEADER = "ID,الاسم,AMOUNT,PAID,STATUS"
+
+
+def _inbox(tmp_path, text: str | bytes, name="pay_1.csv", encoding="utf-8"):
+    folder = tmp_path / "inbox" / "demo"
+    folder.mkdir(parents=True, exist_ok=True)
+    data = text if isinstance(text, bytes) else text.encode(encoding)
+    (folder / name).write_bytes(data)
+    return tmp_path / "inbox"
+
+
+def _ingest(tmp_path, inbox, contract=CONTRACT):
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    for schema in ("raw", "quarantine", "audit"):
+        con.execute(f"create schema if not exists {schema}")
+    report = ingest_source(con, contract, inbox, FORMATS, load_id="L1", run_id="R1")
+    return con, report
+
+
+GOOD = f"{HEADER}\nP1,محمد أحمد,45.00,2024-01-05,paid\nP2,فاطمة,100,05/02/2024,paid\n"
+
+
+@pytest.mark.parametrize("encoding, prefix", [("utf-8", b""), ("utf-8", codecs.BOM_UTF8), ("utf-16", b""), ("cp1256", b"")])
+def test_each_encoding_is_detected_and_arabic_round_trips(tmp_path, encoding, prefix):
+    inbox = _inbox(tmp_path, prefix + GOOD.replace("\n", "\r\n").encode(encoding))
+    assert detect_encoding(inbox / "demo" / "pay_1.csv") in {"utf-8": {"utf-8", "utf-8-sig"}, "utf-16": {"utf-16"},
+                                                            "cp1256": {"cp1256"}}[encoding]
+    con, report = _ingest(tmp_path, inbox)
+    names = [r[0] for r in con.execute('select name from raw."demo__payments" order by _line_number').fetchall()]
+    assert names == ["محمد أحمد", "فاطمة"]
+    assert report.files[0].rows_loaded == 2 and report.files[0].rows_lost == 0
+
+
+def test_undecodable_file_is_an_error_naming_it(tmp_path):
+    inbox = _inbox(tmp_path, b"ID,AMOUNT\n\x81\x8d\x8f\x90\x9d\x00\xff\n")
+    with pytest.raises(SijilError, match="pay_1.csv"):
+        _ingest(tmp_path, inbox)
+
+
+def test_each_kind_of_bad_row_is_quarantined_with_reason_and_line(tmp_path):
+    text = (f"{HEADER}\n"
+            "P1,a,45,2024-01-05,paid\n"            # 2 good
+            "P2,b,,2024-01-05,paid\n"              # 3 missing_required
+            "P3,c,abc,2024-01-05,paid\n"           # 4 invalid_type
+            "P4,d,45,2023-02-30,paid\n"            # 5 invalid_type (impossible date)
+            "P5,e,45,2024-01-05,lost\n"            # 6 value_not_allowed
+            "P6,f,-45,2024-01-05,paid\n"           # 7 out_of_range
+            "P1,g,45,2024-01-05,paid\n"            # 8 duplicate_key
+            "P7,h,45,2024-01-05,paid,extra\n"      # 9 malformed (too many fields)
+            "P8,Ø£Ø­Ù…Ø¯,45,2024-01-05,paid\n"     # 10 mojibake
+            "P9,\"unterminated,45,2024-01-05,paid\n")  # 11 unterminated quote, last line
+    con, report = _ingest(tmp_path, _inbox(tmp_path, text))
+    rows = dict(con.execute('select _line_number, _reason from quarantine."demo__payments"').fetchall())
+    assert rows == {3: "missing_required", 4: "invalid_type", 5: "invalid_type", 6: "value_not_allowed",
+                    7: "out_of_range", 8: "duplicate_key", 9: "malformed_row", 10: "encoding_mojibake", 11: "malformed_row"}
+    details = con.execute('select _detail from quarantine."demo__payments"').fetchall()
+    assert not any("Ø" in d[0] or "unterminated," in d[0] for d in details)  # details name rules, not values
+    f = report.files[0]
+    assert (f.rows_received, f.rows_loaded, f.rows_quarantined, f.rows_lost) == (10, 1, 9, 0)
+
+
+def test_bad_last_line_does_not_swallow_the_file(tmp_path):
+    text = f"{HEADER}\n" + "".join(f"P{i},n,10,2024-01-05,paid\n" for i in range(50)) + "PX,n,10,2024-01-05,paid,5th\n"
+    con, report = _ingest(tmp_path, _inbox(tmp_path, text))
+    assert report.files[0].rows_loaded == 50 and report.files[0].rows_quarantined == 1
+
+
+def test_control_totals_reconcile(tmp_path):
+    text = f"{HEADER}\nP1,a,45.5,2024-01-05,paid\nP2,b,-10,2024-01-05,paid\nP3,c,100,2024-01-05,paid\n"
+    con, report = _ingest(tmp_path, _inbox(tmp_path, text))
+    f = report.files[0]
+    assert f.control_received == pytest.approx(135.5)
+    assert f.control_loaded == pytest.approx(145.5) and f.control_quarantined == pytest.approx(-10)
+    ledger = con.execute("select rows_received, rows_loaded, rows_quarantined, rows_lost, control_total_received "
+                         "from audit.ingestion_ledger").fetchall()
+    assert ledger == [(3, 2, 1, 0, pytest.approx(135.5))]
+
+
+@pytest.mark.parametrize("header, problem", [
+    ("ID,الاسم,AMOUNT,PAID", "missing columns STATUS"),
+    ("ID,الاسم,AMOUNT_JOD,PAID,STATUS", "unexpected columns AMOUNT_JOD"),
+    (f"{HEADER},NEW", "unexpected columns NEW"),
+])
+def test_schema_drift_fails_and_keeps_the_previous_tables(tmp_path, header, problem):
+    con, _ = _ingest(tmp_path, _inbox(tmp_path, GOOD))
+    con.close()
+    bad = header + "\nP9,x,1,2024-01-05" + (",paid" if header.count(",") >= 4 else "") + "\n"
+    inbox = _inbox(tmp_path, bad)
+    with pytest.raises(SijilError, match=problem):
+        _ingest(tmp_path, inbox)
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    assert con.execute('select count(*) from raw."demo__payments"').fetchall()[0][0] == 2
+
+
+def test_empty_file_and_missing_folder_fail_clearly(tmp_path):
+    with pytest.raises(SijilError, match="empty"):
+        _ingest(tmp_path, _inbox(tmp_path, b""))
+    with pytest.raises(SijilError, match="no inbox folder"):
+        _ingest(tmp_path, tmp_path / "elsewhere")
+
+
+def test_duplicate_delivery_loads_once_and_rerun_is_identical(tmp_path):
+    inbox = _inbox(tmp_path, GOOD)
+    _inbox(tmp_path, GOOD, name="pay_2.csv")
+    con, report = _ingest(tmp_path, inbox)
+    assert [f.status for f in report.files] == ["loaded", "duplicate_file"]
+    first = con.execute('select * exclude (_loaded_at) from raw."demo__payments" order by all').fetchall()
+    report = ingest_source(con, CONTRACT, inbox, FORMATS, load_id="L1", run_id="R2")
+    assert con.execute('select * exclude (_loaded_at) from raw."demo__payments" order by all').fetchall() == first
+
+
+def test_symlink_outside_the_inbox_is_refused(tmp_path):
+    inbox = _inbox(tmp_path, GOOD)
+    secret = tmp_path / "secret.csv"
+    secret.write_text(GOOD, encoding="utf-8")
+    (inbox / "demo" / "pay_link.csv").symlink_to(secret)
+    _, report = _ingest(tmp_path, inbox)
+    refused = [f for f in report.files if f.status == "refused"]
+    assert len(refused) == 1 and "outside the inbox" in refused[0].detail
+
+
+def test_excel_and_parquet_readers(tmp_path):
+    frame = pd.DataFrame({"ID": ["P1", "P2"], "الاسم": ["محمد", None], "AMOUNT": [45.0, 12.5],
+                          "PAID": [pd.Timestamp("2024-01-05"), pd.Timestamp("2024-02-01")], "STATUS": ["paid", "failed"]})
+    for fmt, name in (("excel", "pay_1.xlsx"), ("parquet", "pay_1.parquet")):
+        folder = tmp_path / fmt / "inbox" / "demo"
+        folder.mkdir(parents=True)
+        if fmt == "excel":
+            frame.to_excel(folder / name, index=False, sheet_name="payments")
+        else:
+            frame.to_parquet(folder / name)
+        entity = dataclasses.replace(CONTRACT.entities[0], format=fmt, file_pattern="pay_*", sheet="payments")
+        contract = dataclasses.replace(CONTRACT, entities=(entity,))
+        con, report = _ingest(tmp_path / fmt, folder.parent, contract)
+        rows = con.execute('select amount, paid_on from raw."demo__payments" order by _line_number').fetchall()
+        assert rows == [("45", "2024-01-05"), ("12.5", "2024-02-01")], fmt
+
+
+def test_ingestion_assets_materialise_a_generated_sample(tmp_path, monkeypatch):
+    from assets.synthetic import generate
+    import datetime as dt
+
+    generate("jordan", 600, 3, tmp_path / "s", as_of=dt.date(2025, 6, 30))
+    monkeypatch.setenv("SIJIL_INBOX", str(tmp_path / "s" / "inbox"))
+    warehouse = Warehouse(path=str(tmp_path / "w.duckdb"))
+    result = dg.materialize(build_ingestion_assets(PROFILE), resources={"warehouse": warehouse})
+    assert result.success
+    mats = {e.asset_key.to_user_string(): e.materialization.metadata for e in result.get_asset_materialization_events()}
+    assert len(mats) == sum(len(s.entities) for s in PROFILE.sources) + 4
+    payments = mats["raw/naf_takaful__payments"]
+    assert payments["rows_lost"].value == 0
+    assert payments["rows_received"].value == payments["rows_loaded"].value + payments["rows_quarantined"].value
+    defects = pd.read_parquet(tmp_path / "s" / "truth" / "injected_defects.parquet")
+    with warehouse.connect(read_only=True) as con:
+        for (source, entity), group in defects.groupby(["source", "entity"]):
+            quarantined = con.execute(f'select count(*) from quarantine."{source}__{entity}"').fetchall()[0][0]
+            assert quarantined >= len(group), (source, entity)

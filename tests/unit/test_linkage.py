@@ -1,0 +1,117 @@
+"""Linkage: the evaluation metric, stable master ids, reviewers' decisions, the safeguard."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from assets.errors import SijilError
+from assets.linkage.evaluate import pairwise_scores
+from assets.linkage.model import load_config
+from assets.linkage.run import link_mentions
+from assets.text import arabic as ar
+
+
+def test_pairwise_scores_match_a_hand_count():
+    con = duckdb.connect()
+    # truth: a,b,c are one person; d,e another. clusters: {a,b}, {c,d,e}
+    con.execute("create table t as select * from (values ('a','P1'),('b','P1'),('c','P1'),('d','P2'),('e','P2')) v(mention_id, person)")
+    con.execute("create table c as select * from (values ('a','C1'),('b','C1'),('c','C2'),('d','C2'),('e','C2')) v(mention_id, cluster)")
+    s = pairwise_scores(con, "c", "t")
+    # predicted pairs: 1 + 3 = 4; true pairs: 3 + 1 = 4; true positives: ab, de = 2
+    assert (s["predicted_pairs"], s["true_pairs"], s["true_positive_pairs"]) == (4, 4, 2)
+    assert s["precision"] == s["recall"] == s["f1"] == 0.5
+
+
+def _person(mid, source, first, father, grandfather, family, birth, sex, nid=None):
+    return dict(mention_id=mid, source=source, entity="e", record_key=mid, household_ref=None, national_id=nid,
+                other_id_type=None, other_id=None, full_name=None,
+                first_name_norm=ar.normalize_name(first), father_name_norm=ar.normalize_name(father),
+                grandfather_name_norm=ar.normalize_name(grandfather), family_name_norm=ar.normalize_name(family),
+                first_name_translit=ar.transliterate(first), father_name_translit=ar.transliterate(father),
+                grandfather_name_translit=ar.transliterate(grandfather), family_name_translit=ar.transliterate(family),
+                first_name_skeleton=ar.skeleton(first), father_name_skeleton=ar.skeleton(father),
+                grandfather_name_skeleton=ar.skeleton(grandfather), family_name_skeleton=ar.skeleton(family),
+                name_script="latin" if first.isascii() else "ar", birth_date=dt.date.fromisoformat(birth),
+                birth_date_is_jan1=birth.endswith("-01-01"), sex=sex, phone="0791234567", governorate_code="AM")
+
+
+def _registry():
+    """A small registry: the same people in two sources, siblings and twins who must stay apart."""
+    import random
+
+    rng = random.Random(4)
+    rows = []
+    firsts = ["محمد", "أحمد", "علي", "عمر", "خالد", "يوسف", "فاطمة", "مريم", "سارة", "نور", "حسن", "زينب"]
+    families = ["الخطيب", "العبادي", "الزعبي", "المومني", "العمري", "الحوراني", "الشوبكي", "الطراونة"]
+    n = 0
+    for h in range(150):
+        father, grandfather, family = rng.choice(firsts[:6]), rng.choice(firsts[:6]), rng.choice(families)
+        base = dt.date(1980, 1, 1) + dt.timedelta(days=rng.randrange(9000))
+        kids = rng.sample(firsts, 3)
+        for k, first in enumerate(kids):
+            n += 1
+            birth = (base + dt.timedelta(days=400 * k if k < 2 else 400)).isoformat()  # kids 1 and 2 are twins
+            sex = "F" if first in ("فاطمة", "مريم", "سارة", "نور", "زينب") else "M"
+            nid = f"9{n:09d}"
+            rows.append(_person(f"civil:{n}", "civil", first, father, grandfather, family, birth, sex, nid))
+            variant = first.replace("ة", "ه").replace("أ", "ا")
+            rows.append(_person(f"naf:{n}", "naf", variant, father, None, family, birth, sex, nid if k else None))
+    return rows
+
+
+@pytest.fixture()
+def warehouse(tmp_path):
+    import pandas as pd
+
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute("create schema intermediate; create schema linkage")
+    frame = pd.DataFrame(_registry())
+    con.register("f", frame)
+    con.execute("create table intermediate.int_person_mentions as select * from f")
+    return con, tmp_path
+
+
+def test_links_the_same_person_and_keeps_siblings_and_twins_apart(warehouse):
+    con, tmp = warehouse
+    config = load_config()
+    config["training"]["u_max_pairs"] = 20000
+    result = link_mentions(con, config, tmp / "model.json")
+    clusters = dict(con.execute("select mention_id, master_person_id from linkage.person_clusters").fetchall())
+    same = sum(clusters[f"civil:{i}"] == clusters[f"naf:{i}"] for i in range(1, 451))
+    assert same / 450 > 0.95
+    # no cluster mixes two people
+    mixed = con.execute("""select count(*) from (select master_person_id, count(distinct split_part(mention_id, ':', 2)) n
+                           from linkage.person_clusters group by 1) where n > 1""").fetchall()[0][0]
+    assert mixed == 0
+    assert result.retrained and (tmp / "model.json").exists()
+
+    # A second run reuses the model and keeps every id.
+    again = link_mentions(con, config, tmp / "model.json")
+    assert not again.retrained
+    assert dict(con.execute("select mention_id, master_person_id from linkage.person_clusters").fetchall()) == clusters
+
+
+def test_review_decisions_are_respected(warehouse):
+    con, tmp = warehouse
+    config = load_config()
+    link_mentions(con, config, tmp / "model.json")
+    con.execute("create table linkage.review_decisions as select 'civil:1' as mention_id_l, 'naf:1' as mention_id_r, 'non_match' as decision "
+                "union all select 'civil:4', 'civil:7', 'match'")
+    link_mentions(con, config, tmp / "model.json")
+    c = dict(con.execute("select mention_id, master_person_id from linkage.person_clusters").fetchall())
+    assert c["civil:1"] != c["naf:1"] or con.execute(
+        "select count(*) from linkage.predictions where least(mention_id_l, mention_id_r) = 'civil:1' and match_probability >= 0.95 "
+        "and greatest(mention_id_l, mention_id_r) <> 'naf:1'").fetchall()[0][0] > 0
+    assert c["civil:4"] == c["civil:7"]
+
+
+def test_oversized_cluster_stops_the_run(warehouse):
+    con, tmp = warehouse
+    config = load_config()
+    config["max_cluster_size"] = 1
+    with pytest.raises(SijilError, match="cluster would hold"):
+        link_mentions(con, config, tmp / "model.json")

@@ -33,6 +33,7 @@ test: install
 
 ## make ui: the Dagster UI on http://127.0.0.1:3000
 ui: install
+	mkdir -p $(DAGSTER_HOME) && test -f $(DAGSTER_HOME)/dagster.yaml || cp orchestration/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 ## make lock: re-resolve pinned dependencies after editing pyproject.toml

@@ -64,7 +64,10 @@ def run_refresh(select: str | None = None) -> RefreshResult:
     if select:
         selection = dg.AssetSelection.from_string(select).resolve(defs.resolve_asset_graph())
     with dg.DagsterInstance.get() as instance:
-        result = job.execute_in_process(instance=instance, asset_selection=selection, raise_on_error=False)
+        result = job.execute_in_process(
+            instance=instance, asset_selection=selection, raise_on_error=False,
+            # The run's full event log is in the Dagster UI; the terminal shows warnings and errors.
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}})
     failed = [e.step_key for e in result.all_events if e.is_step_failure]
     checks = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
     checks_failed = [f"{c.asset_key.to_user_string()}:{c.check_name}" for c in checks if not c.passed]

@@ -23,7 +23,8 @@ class RefreshResult:
     quarantined: int = 0
     failed: list[str] = field(default_factory=list)
     checks_evaluated: int = 0
-    checks_failed: list[str] = field(default_factory=list)
+    checks_failed: list[str] = field(default_factory=list)  # failed checks of severity ERROR
+    checks_warned: list[str] = field(default_factory=list)  # failed checks of severity WARN
 
 
 def ensure_dagster_home(settings: Settings) -> Path:
@@ -70,7 +71,11 @@ def run_refresh(select: str | None = None) -> RefreshResult:
             run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}})
     failed = [e.step_key for e in result.all_events if e.is_step_failure]
     checks = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
-    checks_failed = [f"{c.asset_key.to_user_string()}:{c.check_name}" for c in checks if not c.passed]
+    def name(c) -> str:
+        return f"{c.asset_key.to_user_string()}:{c.check_name}"
+
+    checks_failed = [name(c) for c in checks if not c.passed and c.severity == dg.AssetCheckSeverity.ERROR]
+    checks_warned = [name(c) for c in checks if not c.passed and c.severity != dg.AssetCheckSeverity.ERROR]
     with Warehouse().connect(read_only=True) as con:
         rows = layer_row_counts(con)
     return RefreshResult(
@@ -83,6 +88,7 @@ def run_refresh(select: str | None = None) -> RefreshResult:
         failed=failed,
         checks_evaluated=len(checks),
         checks_failed=checks_failed,
+        checks_warned=checks_warned,
     )
 
 
@@ -95,7 +101,11 @@ def print_summary(result: RefreshResult) -> None:
     for schema, n in sorted(result.rows_by_layer.items()):
         print(f"    {schema:<22} {n:>12,}")
     print(f"  rows quarantined: {result.quarantined:,}")
-    print(f"  checks: {result.checks_evaluated} evaluated, {len(result.checks_failed)} failed"
-          + (": " + ", ".join(result.checks_failed) if result.checks_failed else ""))
+    print(f"  checks: {result.checks_evaluated} evaluated, {len(result.checks_failed)} failed, "
+          f"{len(result.checks_warned)} warnings")
+    for name in result.checks_failed:
+        print(f"    FAILED  {name}")
+    for name in result.checks_warned:
+        print(f"    warning {name}")
     print(f"  warehouse: {result.warehouse}")
     print("  open the Dagster UI with `make ui`, then http://127.0.0.1:3000")

@@ -90,8 +90,11 @@ def test_payment_totals_match_source_files(con):
 
 def test_every_check_passed(refreshed):
     result, _ = refreshed
-    assert result.checks_evaluated > 20
+    assert result.checks_evaluated > 60
     assert result.checks_failed == []
+    # Warnings are expected: the sample's quarantined households leave their members and
+    # payments orphaned in staging, which the relationship tests report (severity warn).
+    assert all("relationships" in name for name in result.checks_warned)
 
 
 def test_linkage_quality_against_truth(con):

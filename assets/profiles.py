@@ -13,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from assets.errors import SijilError
 from assets.settings import CONFIG_DIR
 
 COLUMN_TYPES = {"string", "integer", "decimal", "date", "month", "boolean"}
@@ -21,7 +22,7 @@ FORMATS = {"csv", "excel", "parquet"}
 SEVERITIES = {"critical", "warning"}
 
 
-class ContractError(ValueError):
+class ContractError(SijilError, ValueError):
     """A profile or source contract that is not well formed."""
 
 

@@ -1,4 +1,4 @@
-"""The `sijil` command line: generate samples, refresh the warehouse, query and link.
+"""The `sijil` command line: generate samples and refresh the warehouse.
 
 Each sub-command imports what it needs when it runs, so `sijil --help` stays fast.
 """
@@ -34,49 +34,6 @@ def _cmd_materialize(args: argparse.Namespace) -> int:
     return 0 if result.success else 1
 
 
-def _cmd_dedupe(args: argparse.Namespace) -> int:
-    from assets.linkage.dedupe import dedupe_files
-
-    roles = {}
-    for item in args.map or []:
-        role, sep, column = item.partition("=")
-        if not sep or not role or not column:
-            raise SijilError(f"--map expects ROLE=COLUMN, got {item!r}")
-        roles[role.strip()] = column.strip()
-    summary = dedupe_files([Path(p) for p in args.inputs], args.id_column, roles, Path(args.out))
-    print(f"{summary['records']:,} records → {summary['clusters']:,} clusters; written to {args.out}")
-    return 0
-
-
-def _cmd_indicators(args: argparse.Namespace) -> int:
-    from assets.indicators import render_indicators
-    from assets.publish.query import open_analytics
-
-    with open_analytics() as con:
-        sys.stdout.write(render_indicators(con, pillar=args.pillar, period=args.period, fmt=args.format))
-    return 0
-
-
-def _cmd_query(args: argparse.Namespace) -> int:
-    from assets.publish.query import run_query
-    from assets.settings import get_settings
-
-    if bool(args.sql) == bool(args.file):
-        raise SijilError("give either a SQL statement or --file FILE.sql, not both")
-    sql = Path(args.file).read_text(encoding="utf-8") if args.file else args.sql
-    sys.stdout.write(run_query(sql, fmt=args.format, settings=get_settings()))
-    return 0
-
-
-def _cmd_rollback(args: argparse.Namespace) -> int:
-    from assets.publish import rollback
-    from assets.settings import get_settings
-
-    restored = rollback(get_settings(), version=args.version)
-    print(f"Restored published warehouse version {restored}")
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sijil", description="Sijil (سجل): a unified social registry platform")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -89,32 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", help="extraction date YYYY-MM-DD (default: end of last month)")
     p.set_defaults(func=_cmd_generate)
 
-    p = sub.add_parser("materialize", help="refresh: materialise every asset into the warehouse and publish it")
+    p = sub.add_parser("materialize", help="refresh: materialise every asset into the warehouse and print a summary")
     p.add_argument("--select", help="Dagster asset selection (default: every asset)")
     p.set_defaults(func=_cmd_materialize)
 
-    p = sub.add_parser("dedupe", help="link and deduplicate person records in CSV/Excel/Parquet files")
-    p.add_argument("inputs", nargs="+")
-    p.add_argument("--id-column", required=True)
-    p.add_argument("--map", action="append", metavar="ROLE=COLUMN")
-    p.add_argument("--out", required=True)
-    p.set_defaults(func=_cmd_dedupe)
-
-    p = sub.add_parser("indicators", help="print the published pillar indicators")
-    p.add_argument("--pillar")
-    p.add_argument("--period", help="YYYY-MM")
-    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
-    p.set_defaults(func=_cmd_indicators)
-
-    p = sub.add_parser("query", help="run read-only SQL against the analytics warehouse")
-    p.add_argument("sql", nargs="?")
-    p.add_argument("--file")
-    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
-    p.set_defaults(func=_cmd_query)
-
-    p = sub.add_parser("rollback", help="restore a previous published warehouse")
-    p.add_argument("--version", help="version to restore (default: the previous one)")
-    p.set_defaults(func=_cmd_rollback)
     return parser
 
 

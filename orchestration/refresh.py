@@ -22,6 +22,7 @@ class RefreshResult:
     rows_by_layer: dict[str, int] = field(default_factory=dict)
     quarantined: int = 0
     failed: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # what each failed step said (file, row, problem)
     checks_evaluated: int = 0
     checks_failed: list[str] = field(default_factory=list)  # failed checks of severity ERROR
     checks_warned: list[str] = field(default_factory=list)  # failed checks of severity WARN
@@ -51,6 +52,13 @@ def layer_row_counts(con) -> dict[str, int]:
     return counts
 
 
+def _root_message(error) -> str:
+    """The innermost cause of a step failure: the sentence that names the file and problem."""
+    while error.cause is not None:
+        error = error.cause
+    return error.message.strip().splitlines()[-1] if error.message.strip() else error.cls_name or "error"
+
+
 def run_refresh(select: str | None = None) -> RefreshResult:
     """Materialise every asset (or the selection) into the warehouse, in this process."""
     from assets.warehouse import Warehouse
@@ -69,7 +77,9 @@ def run_refresh(select: str | None = None) -> RefreshResult:
             instance=instance, asset_selection=selection, raise_on_error=False,
             # The run's full event log is in the Dagster UI; the terminal shows warnings and errors.
             run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}})
-    failed = [e.step_key for e in result.all_events if e.is_step_failure]
+    failures = [e for e in result.all_events if e.is_step_failure]
+    failed = [e.step_key for e in failures]
+    errors = [_root_message(e.event_specific_data.error) for e in failures if e.event_specific_data.error]
     checks = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
     def name(c) -> str:
         return f"{c.asset_key.to_user_string()}:{c.check_name}"
@@ -86,6 +96,7 @@ def run_refresh(select: str | None = None) -> RefreshResult:
         rows_by_layer=rows,
         quarantined=rows.get("quarantine", 0),
         failed=failed,
+        errors=errors,
         checks_evaluated=len(checks),
         checks_failed=checks_failed,
         checks_warned=checks_warned,
@@ -97,6 +108,8 @@ def print_summary(result: RefreshResult) -> None:
     print(f"\nSijil refresh {status} in {result.seconds:.0f} s (run {result.run_id})")
     if result.failed:
         print("  failed steps: " + ", ".join(result.failed))
+        for message in result.errors:
+            print(f"    {message}")
     print("  rows per layer:")
     for schema, n in sorted(result.rows_by_layer.items()):
         print(f"    {schema:<22} {n:>12,}")

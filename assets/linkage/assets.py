@@ -93,4 +93,22 @@ def build_linkage_assets(profile: Profile) -> list:
         return dg.AssetCheckResult(passed=f1 >= floor, severity=dg.AssetCheckSeverity.ERROR,
                                    metadata={"f1": f1, "floor": floor})
 
-    return [link_person_mentions, household_links, evaluation, linkage_f1_above_floor]
+    @dg.asset_check(asset=dg.AssetKey(["core", "dim_person"]), blocking=False,
+                    description="Master persons against the generator's true person count (when truth exists): "
+                                "within max_person_count_error of config/linkage.yaml")
+    def person_count_against_truth(warehouse: Warehouse) -> dg.AssetCheckResult:
+        records = get_settings().truth / "records.parquet"
+        with warehouse.connect(read_only=True) as con:
+            persons = con.execute("select count(*) from core.dim_person where person_key <> 'unknown'").fetchall()[0][0]
+            if not records.exists():
+                return dg.AssetCheckResult(passed=True, metadata={"master_persons": persons, "truth": "absent"})
+            true_persons = con.execute(
+                f"select count(distinct t.person_id) from read_parquet('{records.as_posix()}') t "
+                "join intermediate.int_person_mentions m "
+                "on m.source = t.source and m.entity = t.entity and m.record_key = t.record_key").fetchall()[0][0]
+        error = (persons - true_persons) / true_persons if true_persons else 0.0
+        limit = float(load_config()["max_person_count_error"])
+        return dg.AssetCheckResult(passed=abs(error) <= limit, severity=dg.AssetCheckSeverity.WARN, metadata={
+            "master_persons": persons, "true_persons": true_persons, "relative_error": round(error, 4), "limit": limit})
+
+    return [link_person_mentions, household_links, evaluation, linkage_f1_above_floor, person_count_against_truth]

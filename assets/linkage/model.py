@@ -4,7 +4,8 @@ Every fuzzy comparison runs on ASCII forms (DuckDB's string distances count byte
 1:1 transliteration within a script, the consonant skeleton across scripts. (Comparison SQL names the two
 records' columns <col>_l and <col>_r; blocking rules name them l.<col> and r.<col>.) First name and
 birth date discriminate; father, grandfather and family names are folded into one lineage
-comparison (siblings share them); the household phone is never part of the person score.
+comparison (siblings share them); the household phone counts only together with the same first
+name, so a phone shared by siblings links no one.
 """
 
 from __future__ import annotations
@@ -28,13 +29,17 @@ select
     father_name_translit as father_t, father_name_skeleton as father_s,
     grandfather_name_skeleton as grandfather_s,
     family_name_translit as family_t, family_name_skeleton as family_s,
+    -- loose skeletons drop the long-vowel W, which Latin spellings write inconsistently (o, u, ou)
+    replace(first_name_skeleton, 'W', '') as first_l, replace(father_name_skeleton, 'W', '') as father_l,
+    replace(family_name_skeleton, 'W', '') as family_l,
     nullif(concat_ws(' ', father_name_skeleton, family_name_skeleton), '') as lineage_s,
     name_script,
     cast(birth_date as date) as birth_date,
     year(birth_date) as birth_year,
     strftime(birth_date, '%Y%m%d') as birth_str,
     coalesce(birth_date_is_jan1, false) as is_jan1,
-    sex
+    sex,
+    phone
 from {table}
 """
 
@@ -62,13 +67,17 @@ def comparisons() -> list:
             cll.CustomLevel("levenshtein(national_id_l, national_id_r) <= 1", label_for_charts="one digit differs"),
             cll.ElseLevel(),
         ]),
+        # Levels are split by whether both records are in one script: a spelling variant within
+        # a script and a romanisation across scripts are different evidence.
         cl.CustomComparison(output_column_name="first_name", comparison_levels=[
             cll.NullLevel("first_s"),
             cll.CustomLevel(f"first_t_l = first_t_r and {same_script}", label_for_charts="same spelling"),
-            cll.ExactMatchLevel("first_s").configure(label_for_charts="same consonant skeleton"),
+            cll.CustomLevel(f"first_s_l = first_s_r and not {same_script}", label_for_charts="same skeleton across scripts"),
+            cll.CustomLevel(f"first_l_l = first_l_r and not {same_script}", label_for_charts="same loose skeleton across scripts"),
+            cll.CustomLevel(f"first_s_l = first_s_r and {same_script}", label_for_charts="spelling variant (same skeleton)"),
             cll.CustomLevel(f"{same_script} and jaro_winkler_similarity(first_t_l, first_t_r) >= 0.9",
                             label_for_charts="close spelling"),
-            cll.CustomLevel("jaro_winkler_similarity(first_s_l, first_s_r) >= 0.85", label_for_charts="close skeleton"),
+            cll.CustomLevel("jaro_winkler_similarity(first_l_l, first_l_r) >= 0.85", label_for_charts="close skeleton"),
             cll.CustomLevel("first_s_l = father_s_r and father_s_l = first_s_r", label_for_charts="first and father swapped"),
             cll.ElseLevel(),
         ]),
@@ -78,6 +87,8 @@ def comparisons() -> list:
                             label_for_charts="father, grandfather and family"),
             cll.CustomLevel("father_s_l = father_s_r and family_s_l = family_s_r",
                             label_for_charts="father and family (grandfather missing or different)"),
+            cll.CustomLevel(f"father_l_l = father_l_r and family_l_l = family_l_r and not {same_script}",
+                            label_for_charts="father and family across scripts (loose skeletons)"),
             cll.CustomLevel("jaro_winkler_similarity(lineage_s_l, lineage_s_r) >= 0.9", label_for_charts="close lineage"),
             cll.CustomLevel("family_s_l = family_s_r or father_s_l = father_s_r", label_for_charts="one lineage name"),
             cll.ElseLevel(),
@@ -91,6 +102,14 @@ def comparisons() -> list:
             cll.CustomLevel("levenshtein(birth_str_l, birth_str_r) <= 1", label_for_charts="one digit differs"),
             cll.CustomLevel("birth_year_l = birth_year_r and (is_jan1_l or is_jan1_r)", label_for_charts="year only"),
             cll.CustomLevel("abs(datediff('day', birth_date_l, birth_date_r)) <= 366", label_for_charts="within a year"),
+            cll.ElseLevel(),
+        ]),
+        # The household phone is evidence only together with the same first name: siblings
+        # share the phone but never the first name, so a shared phone alone links no one.
+        cl.CustomComparison(output_column_name="contact", comparison_levels=[
+            cll.CustomLevel("phone_l is null or phone_r is null or first_s_l is null or first_s_r is null")
+            .configure(is_null_level=True),
+            cll.CustomLevel("phone_l = phone_r and first_s_l = first_s_r", label_for_charts="same phone and first name"),
             cll.ElseLevel(),
         ]),
         cl.CustomComparison(output_column_name="sex", comparison_levels=[
@@ -114,9 +133,11 @@ def settings(config: dict):
     )
 
 
-def model_version(config: dict, data_signature: str) -> str:
-    """Version of a trained model: its settings and the data it was trained on."""
-    text = json.dumps({"config": config, "data": data_signature}, sort_keys=True, default=str)
+def model_version(config: dict) -> str:
+    """Version of a model: its Splink settings (comparisons, blocking) and training settings.
+    A change to either retrains; new data alone does not."""
+    splink_settings = settings(config).create_settings_dict(sql_dialect_str="duckdb")
+    text = json.dumps({"splink": splink_settings, "training": config["training"]}, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

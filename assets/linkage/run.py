@@ -38,7 +38,7 @@ def load_or_train(linker_input, config: dict, model_path: Path, retrain: bool, r
     """A Linker with trained parameters: from the saved JSON when its version matches."""
     from splink import Linker
 
-    version = model_version(config, "")
+    version = model_version(config)
     if model_path.exists() and not retrain:
         saved = json.loads(model_path.read_text(encoding="utf-8"))
         if saved.get("sijil_model_version") == version:

@@ -1,4 +1,4 @@
-"""The `sijil` command line: generate samples and refresh the warehouse.
+"""The `sijil` command line: generate samples, refresh the warehouse, link files.
 
 Each sub-command imports what it needs when it runs, so `sijil --help` stays fast.
 """
@@ -34,6 +34,20 @@ def _cmd_materialize(args: argparse.Namespace) -> int:
     return 0 if result.success else 1
 
 
+def _cmd_dedupe(args: argparse.Namespace) -> int:
+    from assets.linkage.dedupe import dedupe_files
+
+    roles = {}
+    for item in args.map or []:
+        role, sep, column = item.partition("=")
+        if not sep or not role.strip() or not column.strip():
+            raise SijilError(f"--map expects ROLE=COLUMN, got {item!r}")
+        roles[role.strip()] = column.strip()
+    summary = dedupe_files([Path(p) for p in args.inputs], args.id_column, roles, Path(args.out))
+    print(f"{summary['records']:,} records in {summary['clusters']:,} clusters, written to {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sijil", description="Sijil (سجل): a unified social registry platform")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -49,6 +63,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("materialize", help="refresh: materialise every asset into the warehouse and print a summary")
     p.add_argument("--select", help="Dagster asset selection (default: every asset)")
     p.set_defaults(func=_cmd_materialize)
+
+    p = sub.add_parser("dedupe", help="link and deduplicate person records in CSV, Excel or Parquet files")
+    p.add_argument("inputs", nargs="+", help="one file deduplicates; several are linked and deduplicated")
+    p.add_argument("--id-column", required=True, help="the column that identifies a record within its file")
+    p.add_argument("--map", action="append", metavar="ROLE=COLUMN",
+                   help="national_id, first_name, father_name, grandfather_name, family_name, full_name, birth_date, "
+                        "sex, phone, address, locality, postcode, governorate")
+    p.add_argument("--out", required=True, help="CLUSTERS.csv: input, record_id, cluster_id, match_probability")
+    p.set_defaults(func=_cmd_dedupe)
 
     return parser
 

@@ -71,7 +71,7 @@ def run_refresh(select: str | None = None) -> RefreshResult:
     job = defs.resolve_implicit_global_asset_job_def()
     selection = None
     if select:
-        selection = dg.AssetSelection.from_string(select).resolve(defs.resolve_asset_graph())
+        selection = sorted(dg.AssetSelection.from_string(select).resolve(defs.resolve_asset_graph()))
     with dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(
             instance=instance, asset_selection=selection, raise_on_error=False,

@@ -141,12 +141,24 @@ def model_version(config: dict) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def train(linker, config: dict) -> None:
-    """EM training without labels: λ from deterministic rules, u by sampling, m by EM."""
+def train(linker, config: dict) -> list[str]:
+    """EM training without labels: λ from deterministic rules, u by sampling, m by EM.
+
+    A training rule that finds no pairs in these records (no identifier column, say) is
+    skipped; the rules skipped are returned. At least one EM pass must run."""
+    from splink.internals.exceptions import EMTrainingException
+
     t = config["training"]
     linker.training.estimate_probability_two_random_records_match(
         t["deterministic_rules"], recall=float(t["deterministic_recall"]))
     linker.training.estimate_u_using_random_sampling(max_pairs=float(t["u_max_pairs"]), seed=int(t["seed"]))
+    skipped = []
     for rule in t["em_blocking_rules"]:
-        linker.training.estimate_parameters_using_expectation_maximisation(
-            _rule(rule), max_pairs=float(t["em_max_pairs"]))
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                _rule(rule), max_pairs=float(t["em_max_pairs"]))
+        except EMTrainingException:
+            skipped.append(str(rule))
+    if len(skipped) == len(t["em_blocking_rules"]):
+        raise EMTrainingException("no EM training rule found record pairs: the records share no names or identifiers")
+    return skipped

@@ -42,8 +42,8 @@ def load_or_train(linker_input, config: dict, model_path: Path, retrain: bool, r
     if model_path.exists() and not retrain:
         saved = json.loads(model_path.read_text(encoding="utf-8"))
         if saved.get("sijil_model_version") == version:
-            return Linker(linker_input, saved["splink_settings"], log_level=logging.WARNING), version, False
-    linker = Linker(linker_input, settings(config), log_level=logging.WARNING)
+            return Linker(linker_input, saved["splink_settings"], log_level=logging.ERROR), version, False
+    linker = Linker(linker_input, settings(config), log_level=logging.ERROR)
     train(linker, config)
     model_path.parent.mkdir(parents=True, exist_ok=True)
     model_path.write_text(json.dumps({

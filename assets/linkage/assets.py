@@ -4,7 +4,7 @@ import dagster as dg
 
 from assets.linkage.evaluate import evaluate_clusters
 from assets.linkage.model import load_config
-from assets.linkage.run import link_households, link_mentions
+from assets.linkage.run import export_review_queue, link_households, link_mentions
 from assets.profiles import Profile
 from assets.settings import get_settings
 from assets.warehouse import Warehouse
@@ -29,8 +29,11 @@ def build_linkage_assets(profile: Profile) -> list:
             dg.AssetSpec(["linkage", "predictions"], deps=[MENTIONS_KEY], group_name="linkage", kinds={"splink", "duckdb"},
                          description="Scored record pairs above the review threshold.\n\nأزواج السجلات المقيّمة."),
             dg.AssetSpec(["linkage", "review_queue"], deps=[MENTIONS_KEY], group_name="linkage", kinds={"splink", "duckdb"},
-                         description="Pairs between the review and automatic-link thresholds, side by side, for a "
-                                     "person to decide (decisions go to linkage.review_decisions).\n\nأزواج للمراجعة."),
+                         description="Pairs between the review and automatic-link thresholds, side by side with the "
+                                     "level each comparison reached, for a person to decide; also exported as "
+                                     "review_queue.csv beside the warehouse. Decisions written to "
+                                     "linkage.review_decisions (mention_id_l, mention_id_r, decision match/non_match) "
+                                     "apply on the next run.\n\nأزواج للمراجعة."),
         ],
         pool="duckdb_writer",
         name="link_person_mentions",
@@ -38,8 +41,10 @@ def build_linkage_assets(profile: Profile) -> list:
     def link_person_mentions(context: dg.AssetExecutionContext, config: LinkageConfig, warehouse: Warehouse):
         settings = get_settings()
         model_path = warehouse.resolved_path().parent / "linkage_model.json"
+        review_csv = warehouse.resolved_path().parent / "review_queue.csv"
         with warehouse.connect() as con:
             result = link_mentions(con, load_config(), model_path, retrain=config.retrain)
+            export_review_queue(con, review_csv)
         context.log.info(f"linked {result.mentions} mentions into {result.clusters} master persons "
                          f"(model {result.model_version}, retrained={result.retrained})")
         yield dg.MaterializeResult(asset_key=["linkage", "person_clusters"], metadata={
@@ -48,7 +53,8 @@ def build_linkage_assets(profile: Profile) -> list:
             "model_retrained": result.retrained, "model_path": str(model_path), "profile": settings.profile})
         yield dg.MaterializeResult(asset_key=["linkage", "predictions"], metadata={
             "dagster/row_count": result.pairs_scored, "pairs_auto_linked": result.pairs_auto})
-        yield dg.MaterializeResult(asset_key=["linkage", "review_queue"], metadata={"dagster/row_count": result.pairs_review})
+        yield dg.MaterializeResult(asset_key=["linkage", "review_queue"], metadata={
+            "dagster/row_count": result.pairs_review, "export": str(review_csv)})
 
     @dg.asset(key=["linkage", "household_links"], deps=[dg.AssetKey(["linkage", "person_clusters"]), MEMBERSHIPS_KEY],
               group_name="linkage", kinds={"duckdb"}, pool="duckdb_writer",

@@ -127,7 +127,7 @@ def settings(config: dict):
         unique_id_column_name="unique_id",
         comparisons=comparisons(),
         blocking_rules_to_generate_predictions=[_rule(r) for r in config["blocking_rules"]],
-        retain_intermediate_calculation_columns=False,
+        retain_intermediate_calculation_columns=True,  # per-comparison match weights, for the review queue
         retain_matching_columns=False,
         additional_columns_to_retain=["source_dataset"],
     )

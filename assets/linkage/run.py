@@ -55,6 +55,35 @@ def load_or_train(linker_input, config: dict, model_path: Path, retrain: bool, r
     return linker, version, True
 
 
+def reasons_sql(linker) -> str:
+    """SQL naming, for a scored pair, the level each comparison reached and its weight.
+
+    Splink keeps each comparison's match weight (mw_<comparison>); the level is the one
+    whose trained weight that is."""
+    parts = []
+    for comparison in linker._settings_obj.comparisons:
+        name = comparison.output_column_name
+        cases = []
+        for level in comparison.comparison_levels:
+            if level.is_null_level or level._bayes_factor in (None, 0):
+                continue
+            weight = level._match_weight
+            if weight is None or abs(weight) == float("inf"):
+                continue
+            label = level.label_for_charts.replace("'", "''")
+            cases.append(f"when abs(mw_{name} - ({weight!r})) < 1e-9 then '{name}: {label} (' || round(mw_{name}, 1) || ')'")
+        parts.append(f"case {' '.join(cases)} end" if cases else "null")
+    return "concat_ws('; ', " + ", ".join(parts) + ")"
+
+
+def export_review_queue(con, path: Path) -> int:
+    """The review queue as CSV (UTF-8 with BOM, opens in Excel) for reviewers."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame = con.execute("select * from linkage.review_queue order by match_probability desc").df()
+    frame.to_csv(path, index=False, encoding="utf-8-sig")
+    return len(frame)
+
+
 def link_mentions(con: duckdb.DuckDBPyConnection, config: dict, model_path: Path, retrain: bool = False) -> LinkResult:
     """Link every person mention in the warehouse; writes linkage.predictions,
     linkage.person_clusters (stable ids) and linkage.review_queue."""
@@ -76,22 +105,23 @@ def link_mentions(con: duckdb.DuckDBPyConnection, config: dict, model_path: Path
         if decisions_exist else
         "select null::varchar mention_id_l, null::varchar mention_id_r, null::varchar decision where false").to_arrow_table()
     work.register("decisions", decisions)
+    reasons = reasons_sql(linker)
     work.execute(f"""
         create table edges as
         with scored as (
             select least(unique_id_l, unique_id_r) as unique_id_l, greatest(unique_id_l, unique_id_r) as unique_id_r,
-                   match_weight, match_probability
+                   match_weight, match_probability, {reasons} as reasons
             from {predictions.physical_name}
         ),
         decided as (
             select least(mention_id_l, mention_id_r) as l, greatest(mention_id_l, mention_id_r) as r, decision
             from decisions
         )
-        select s.unique_id_l, s.unique_id_r, s.match_weight, s.match_probability
+        select s.unique_id_l, s.unique_id_r, s.match_weight, s.match_probability, s.reasons
         from scored s left join decided d on d.l = s.unique_id_l and d.r = s.unique_id_r
         where coalesce(d.decision, '') <> 'non_match'
         union all
-        select l, r, null, 1.0 from decided where decision = 'match'
+        select l, r, null, 1.0, 'reviewer decided: match' from decided where decision = 'match'
     """)
     clusters = cluster_pairwise_predictions_at_threshold(
         nodes=mentions, edges="edges", db_api=db_api, node_id_column_name="unique_id",
@@ -141,12 +171,12 @@ def link_mentions(con: duckdb.DuckDBPyConnection, config: dict, model_path: Path
     """)
     con.execute("""
         create or replace table linkage.predictions as
-        select unique_id_l as mention_id_l, unique_id_r as mention_id_r, match_weight, match_probability
+        select unique_id_l as mention_id_l, unique_id_r as mention_id_r, match_weight, match_probability, reasons
         from scored_edges
     """)
     con.execute(f"""
         create or replace table linkage.review_queue as
-        select e.unique_id_l as mention_id_l, e.unique_id_r as mention_id_r, e.match_probability,
+        select e.unique_id_l as mention_id_l, e.unique_id_r as mention_id_r, e.match_probability, e.reasons,
                l.source as source_l, r.source as source_r,
                l.full_name as full_name_l, r.full_name as full_name_r,
                l.birth_date as birth_date_l, r.birth_date as birth_date_r,

@@ -115,3 +115,19 @@ def test_oversized_cluster_stops_the_run(warehouse):
     config["max_cluster_size"] = 1
     with pytest.raises(SijilError, match="cluster would hold"):
         link_mentions(con, config, tmp / "model.json")
+
+
+def test_review_queue_names_the_evidence_and_exports_csv(warehouse):
+    import pandas as pd
+
+    from assets.linkage.run import export_review_queue
+
+    con, tmp = warehouse
+    config = load_config()
+    config["thresholds"]["auto_link"] = 0.99999  # push pairs into review
+    link_mentions(con, config, tmp / "model.json")
+    rows = export_review_queue(con, tmp / "review.csv")
+    assert rows > 0
+    queue = pd.read_csv(tmp / "review.csv", encoding="utf-8-sig")
+    assert {"mention_id_l", "mention_id_r", "match_probability", "reasons", "full_name_l", "full_name_r"} <= set(queue.columns)
+    assert queue["reasons"].str.contains("first_name: ").all()

@@ -1,4 +1,4 @@
-"""The `sijil` command line: generate samples, refresh the warehouse, link files.
+"""The `sijil` command line: generate samples, refresh and query the warehouse, link files.
 
 Each sub-command imports what it needs when it runs, so `sijil --help` stays fast.
 """
@@ -48,6 +48,29 @@ def _cmd_dedupe(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_query(args: argparse.Namespace) -> int:
+    from assets.publish.query import run_query
+    from assets.settings import get_settings
+
+    if bool(args.sql) == bool(args.file):
+        raise SijilError("give either a SQL statement or --file FILE.sql")
+    sql = Path(args.file).read_text(encoding="utf-8") if args.file else args.sql
+    sys.stdout.write(run_query(sql, args.format, get_settings()))
+    return 0
+
+
+def _cmd_rollback(args: argparse.Namespace) -> int:
+    from assets.publish.analytics import load_publish_config
+    from assets.publish.pseudonyms import load_key
+    from assets.publish.wap import rollback
+    from assets.settings import get_settings
+
+    settings = get_settings()
+    restored = rollback(settings, load_key(settings), load_publish_config(), version=args.version)
+    print(f"restored warehouse version {restored} as the published warehouse")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sijil", description="Sijil (سجل): a unified social registry platform")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -72,6 +95,16 @@ def build_parser() -> argparse.ArgumentParser:
                         "sex, phone, address, locality, postcode, governorate")
     p.add_argument("--out", required=True, help="CLUSTERS.csv: input, record_id, cluster_id, match_probability")
     p.set_defaults(func=_cmd_dedupe)
+
+    p = sub.add_parser("query", help="read-only SQL on the analytics warehouse (no personal data)")
+    p.add_argument("sql", nargs="?")
+    p.add_argument("--file", help="a file holding the SQL")
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    p.set_defaults(func=_cmd_query)
+
+    p = sub.add_parser("rollback", help="restore a kept earlier version as the published warehouse")
+    p.add_argument("--version", help="version to restore (default: the newest kept)")
+    p.set_defaults(func=_cmd_rollback)
 
     return parser
 

@@ -26,6 +26,8 @@ class RefreshResult:
     checks_evaluated: int = 0
     checks_failed: list[str] = field(default_factory=list)  # failed checks of severity ERROR
     checks_warned: list[str] = field(default_factory=list)  # failed checks of severity WARN
+    published: bool = False
+    analytics: Path | None = None
 
 
 def ensure_dagster_home(settings: Settings) -> Path:
@@ -60,12 +62,42 @@ def _root_message(error) -> str:
 
 
 def run_refresh(select: str | None = None) -> RefreshResult:
-    """Materialise every asset (or the selection) into the warehouse, in this process."""
-    from assets.warehouse import Warehouse
-    from orchestration.definitions import build_definitions
+    """Write-audit-publish one refresh: build a new warehouse file, materialise every asset (or
+    the selection) into it, and publish it only when no step and no blocking check failed."""
+    from assets.publish.analytics import load_publish_config
+    from assets.publish.pseudonyms import load_key
+    from assets.publish.wap import begin_build, discard, publish
 
     settings = get_settings()
     ensure_dagster_home(settings)
+    key = load_key(settings)
+    config = load_publish_config()
+    started = time.monotonic()
+    build = begin_build(settings, time.strftime("%Y%m%dT%H%M%S"))
+    previous = os.environ.get("SIJIL_WAREHOUSE")
+    os.environ["SIJIL_WAREHOUSE"] = str(build)
+    try:
+        result = _execute(select, build)
+    finally:
+        if previous is None:
+            os.environ.pop("SIJIL_WAREHOUSE", None)
+        else:
+            os.environ["SIJIL_WAREHOUSE"] = previous
+    result.seconds = time.monotonic() - started
+    if result.success and not result.checks_failed:
+        published = publish(build, settings, key, config)
+        result.warehouse, result.analytics, result.published = published.engineering, published.analytics, True
+    else:
+        discard(build)
+        result.warehouse = settings.warehouse
+    return result
+
+
+def _execute(select: str | None, build: Path) -> RefreshResult:
+    """Run the asset job in this process against the build file."""
+    from assets.warehouse import Warehouse
+    from orchestration.definitions import build_definitions
+
     started = time.monotonic()
     defs = build_definitions()
     job = defs.resolve_implicit_global_asset_job_def()
@@ -81,17 +113,20 @@ def run_refresh(select: str | None = None) -> RefreshResult:
     failed = [e.step_key for e in failures]
     errors = [_root_message(e.event_specific_data.error) for e in failures if e.event_specific_data.error]
     checks = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+
     def name(c) -> str:
         return f"{c.asset_key.to_user_string()}:{c.check_name}"
 
     checks_failed = [name(c) for c in checks if not c.passed and c.severity == dg.AssetCheckSeverity.ERROR]
     checks_warned = [name(c) for c in checks if not c.passed and c.severity != dg.AssetCheckSeverity.ERROR]
-    with Warehouse().connect(read_only=True) as con:
-        rows = layer_row_counts(con)
+    rows = {}
+    if build.exists():
+        with Warehouse(path=str(build)).connect(read_only=True) as con:
+            rows = layer_row_counts(con)
     return RefreshResult(
         success=result.success,
         run_id=result.run_id,
-        warehouse=settings.warehouse,
+        warehouse=build,
         seconds=time.monotonic() - started,
         rows_by_layer=rows,
         quarantined=rows.get("quarantine", 0),
@@ -120,5 +155,9 @@ def print_summary(result: RefreshResult) -> None:
         print(f"    FAILED  {name}")
     for name in result.checks_warned:
         print(f"    warning {name}")
-    print(f"  warehouse: {result.warehouse}")
+    if result.published:
+        print(f"  published warehouse: {result.warehouse} (engineering, personal data)")
+        print(f"  analytics warehouse: {result.analytics} (pseudonymised; what M&E officers open)")
+    else:
+        print(f"  nothing published: the previous warehouse at {result.warehouse} is unchanged")
     print("  open the Dagster UI with `make ui`, then http://127.0.0.1:3000")

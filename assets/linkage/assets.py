@@ -31,7 +31,7 @@ def build_linkage_assets(profile: Profile) -> list:
             dg.AssetSpec(["linkage", "review_queue"], deps=[MENTIONS_KEY], group_name="linkage", kinds={"splink", "duckdb"},
                          description="Pairs between the review and automatic-link thresholds, side by side with the "
                                      "level each comparison reached, for a person to decide; also exported as "
-                                     "review_queue.csv beside the warehouse. Decisions written to "
+                                     "linkage/review_queue.csv under SIJIL_HOME. Decisions written to "
                                      "linkage.review_decisions (mention_id_l, mention_id_r, decision match/non_match) "
                                      "apply on the next run.\n\nأزواج للمراجعة."),
         ],
@@ -40,8 +40,8 @@ def build_linkage_assets(profile: Profile) -> list:
     )
     def link_person_mentions(context: dg.AssetExecutionContext, config: LinkageConfig, warehouse: Warehouse):
         settings = get_settings()
-        model_path = warehouse.resolved_path().parent / "linkage_model.json"
-        review_csv = warehouse.resolved_path().parent / "review_queue.csv"
+        model_path = settings.home / "linkage" / "linkage_model.json"
+        review_csv = settings.home / "linkage" / "review_queue.csv"
         with warehouse.connect() as con:
             result = link_mentions(con, load_config(), model_path, retrain=config.retrain)
             export_review_queue(con, review_csv)

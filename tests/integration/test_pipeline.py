@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import duckdb
@@ -117,3 +118,39 @@ def test_master_persons_close_to_truth(refreshed, con):
     true_persons = truth["person_id"].nunique()
     persons = con.execute("select count(*) from core.dim_person where person_key <> 'unknown'").fetchall()[0][0]
     assert abs(persons - true_persons) / true_persons < 0.05
+
+
+def test_analytics_warehouse_has_no_personal_data(refreshed):
+    from assets.publish.analytics import scan_for_pii
+
+    result, _ = refreshed
+    assert result.published and result.analytics.exists()
+    with duckdb.connect(str(result.analytics), read_only=True) as analytics:
+        assert scan_for_pii(analytics) == []
+        columns = {r[0] for r in analytics.execute("select column_name from information_schema.columns").fetchall()}
+    assert not columns & {"first_name", "father_name", "family_name", "national_id", "phone", "full_name", "birth_date"}
+
+
+def test_a_failed_refresh_leaves_the_published_warehouse_unchanged(refreshed):
+    """Runs last: breaks one agency file, refreshes again, and checks nothing was published."""
+    from orchestration.refresh import run_refresh
+
+    result, settings = refreshed
+    before = result.warehouse.read_bytes()
+    analytics_before = result.analytics.read_bytes()
+    payments = next((settings.inbox / "naf_takaful").glob("naf_payments_*"))
+    original = payments.read_bytes()
+    try:
+        payments.write_bytes(original.replace(b"AMOUNT_JOD", b"AMOUNT", 1))  # schema drift
+        mp = pytest.MonkeyPatch()
+        for name in ("SIJIL_HOME", "SIJIL_INBOX", "SIJIL_TRUTH", "SIJIL_WAREHOUSE", "DAGSTER_HOME"):
+            mp.setenv(name, os.environ[name])
+        failed = run_refresh()
+        mp.undo()
+    finally:
+        payments.write_bytes(original)
+    assert not failed.success and not failed.published
+    assert any("missing columns AMOUNT_JOD" in message for message in failed.errors)
+    assert result.warehouse.read_bytes() == before
+    assert result.analytics.read_bytes() == analytics_before
+    assert not list((result.warehouse.parent / "builds").glob("*.duckdb"))

@@ -1,0 +1,1 @@
+"""Publishing: write-audit-publish of the warehouse and the pseudonymised analytics warehouse."""

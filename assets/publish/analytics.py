@@ -1,0 +1,66 @@
+"""The analytics warehouse: only allow-listed columns, keys replaced by keyed pseudonyms."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import duckdb
+import yaml
+
+from assets.errors import SijilError
+from assets.publish.pseudonyms import PseudonymKey
+from assets.settings import CONFIG_DIR
+
+NATIONAL_NUMBER = re.compile(r"(?<!\d)\d{10}(?!\d)")
+PHONE = re.compile(r"(?<!\d)(?:\+?962|0)7[789]\d{7}(?!\d)")
+
+
+def load_publish_config(path: Path | None = None) -> dict:
+    return yaml.safe_load((path or CONFIG_DIR / "publish.yaml").read_text(encoding="utf-8"))
+
+
+def build_analytics(engineering: Path, target: Path, key: PseudonymKey, config: dict) -> dict[str, int]:
+    """Write the analytics warehouse to `target` (a new file) from the engineering warehouse."""
+    if target.exists():
+        target.unlink()
+    con = duckdb.connect(str(target))
+    try:
+        con.create_function("sj_pseudonym", key.pseudonym, ["VARCHAR"], "VARCHAR", side_effects=False)
+        con.execute(f"attach '{engineering.as_posix()}' as eng (read_only)")
+        counts = {}
+        for table, spec in config["tables"].items():
+            schema, name = table.split(".")
+            available = {r[0] for r in con.execute(
+                "select column_name from information_schema.columns where table_catalog = 'eng' "
+                "and table_schema = ? and table_name = ?", [schema, name]).fetchall()}
+            if not available:
+                raise SijilError(f"the analytics allow-list names {table}, which the warehouse does not have")
+            wanted = list(spec.get("pseudonymise", [])) + list(spec.get("columns", []))
+            missing = [c for c in wanted if c not in available]
+            if missing:
+                raise SijilError(f"config/publish.yaml: {table} has no column(s) {', '.join(missing)}")
+            select = [f'sj_pseudonym(cast("{c}" as varchar)) as "{c}"' for c in spec.get("pseudonymise", [])]
+            select += [f'"{c}"' for c in spec.get("columns", [])]
+            select += [f'{expr} as "{alias}"' for alias, expr in (spec.get("derived") or {}).items()]
+            con.execute(f"create schema if not exists {schema}")
+            con.execute(f'create table {schema}."{name}" as select {", ".join(select)} from eng.{schema}."{name}"')
+            counts[table] = con.execute(f'select count(*) from {schema}."{name}"').fetchall()[0][0]
+        con.execute("detach eng")
+    finally:
+        con.close()
+    return counts
+
+
+def scan_for_pii(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Text columns in which a national number or phone number appears (names of the columns)."""
+    findings = []
+    columns = con.execute("select table_schema, table_name, column_name from information_schema.columns "
+                          "where data_type = 'VARCHAR' and table_catalog = current_database()").fetchall()
+    for schema, table, column in columns:
+        hit = con.execute(
+            f'select count(*) from {schema}."{table}" where regexp_matches("{column}", ?) or regexp_matches("{column}", ?)',
+            [r"(^|[^0-9])[0-9]{10}([^0-9]|$)", r"(^|[^0-9])(\+?962|0)7[789][0-9]{7}([^0-9]|$)"]).fetchall()[0][0]
+        if hit:
+            findings.append(f"{schema}.{table}.{column}")
+    return findings

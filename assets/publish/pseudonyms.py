@@ -1,0 +1,54 @@
+"""Keyed pseudonyms (HMAC-SHA-256) for person, household and record keys.
+
+The key comes from SIJIL_PSEUDONYM_KEY or the file named by SIJIL_PSEUDONYM_KEY_FILE, never
+from the repository. In production mode there must be one; a sample run creates a local key
+file under the data home and says so. A plain, unkeyed hash is never used: anyone could
+recompute it from a national number.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from assets.errors import SijilError
+from assets.settings import Settings
+
+
+_HEX_TO_LETTERS = str.maketrans("0123456789abcdef", "abcdefghijklmnop")
+
+
+@dataclass(frozen=True)
+class PseudonymKey:
+    secret: bytes
+    version: str  # printed in every pseudonym, so a rotated key is visible
+    origin: str
+
+    def pseudonym(self, value: str | None) -> str | None:
+        """HMAC-SHA-256 of the value, 120 bits written in the letters a–p: no run of digits in
+        a pseudonym can be mistaken for an identifier by the leak scan."""
+        if value is None or value == "unknown":
+            return value
+        digest = hmac.new(self.secret, value.encode("utf-8"), hashlib.sha256).hexdigest()
+        return f"{self.version}-" + digest[:30].translate(_HEX_TO_LETTERS)
+
+
+def load_key(settings: Settings) -> PseudonymKey:
+    version = os.environ.get("SIJIL_PSEUDONYM_KEY_VERSION", "k1")
+    if os.environ.get("SIJIL_PSEUDONYM_KEY"):
+        return PseudonymKey(os.environ["SIJIL_PSEUDONYM_KEY"].encode(), version, "environment")
+    path = Path(os.environ.get("SIJIL_PSEUDONYM_KEY_FILE", settings.home / "secrets" / "pseudonym.key"))
+    if path.exists():
+        return PseudonymKey(path.read_bytes().strip(), version, str(path))
+    if settings.is_production:
+        raise SijilError("production mode needs a pseudonymisation key: set SIJIL_PSEUDONYM_KEY or "
+                         "SIJIL_PSEUDONYM_KEY_FILE (never commit it)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(secrets.token_hex(32), encoding="ascii")
+    path.chmod(0o600)
+    print(f"sijil: sample mode: generated a local pseudonymisation key at {path}")
+    return PseudonymKey(path.read_bytes().strip(), version, str(path))

@@ -1,0 +1,102 @@
+"""Write-audit-publish: each refresh builds a new warehouse file and only a checked build is
+swapped in, atomically; earlier versions are kept for rollback.
+
+A reader who has the published file open keeps reading the old version (the rename does not
+touch an open file) and never sees a half-built one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from assets.errors import SijilError
+from assets.settings import Settings
+
+
+@dataclass
+class PublishResult:
+    engineering: Path
+    analytics: Path
+    version: str
+    analytics_rows: dict[str, int]
+
+
+def builds_dir(settings: Settings) -> Path:
+    return settings.warehouse.parent / "builds"
+
+
+def versions_dir(settings: Settings) -> Path:
+    return settings.warehouse.parent / "versions"
+
+
+def analytics_path(settings: Settings) -> Path:
+    return settings.warehouse.parent / "analytics.duckdb"
+
+
+def begin_build(settings: Settings, run_name: str) -> Path:
+    """A fresh build file, starting from the published warehouse (linkage ids and history
+    carry over); the published file itself is never written by a refresh."""
+    build = builds_dir(settings) / f"{run_name}.duckdb"
+    build.parent.mkdir(parents=True, exist_ok=True)
+    if settings.warehouse.exists():
+        shutil.copyfile(settings.warehouse, build)
+    return build
+
+
+def publish(build: Path, settings: Settings, key, config: dict) -> PublishResult:
+    """Swap a checked build in as the published warehouse and rebuild the analytics warehouse."""
+    from assets.publish.analytics import build_analytics, scan_for_pii
+
+    version = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+    analytics_build = build.with_name(build.stem + ".analytics.duckdb")
+    rows = build_analytics(build, analytics_build, key, config)
+    with duckdb.connect(str(analytics_build), read_only=True) as con:
+        leaks = scan_for_pii(con)
+    if leaks:
+        discard(build)
+        raise SijilError("not published: the analytics warehouse would hold what looks like national or phone "
+                         f"numbers in {', '.join(leaks)}; fix config/publish.yaml")
+    published = settings.warehouse
+    keep = versions_dir(settings)
+    keep.mkdir(parents=True, exist_ok=True)
+    if published.exists():
+        shutil.copyfile(published, keep / f"sijil-{version}.duckdb")
+    os.replace(build, published)
+    os.replace(analytics_build, analytics_path(settings))
+    old = sorted(keep.glob("sijil-*.duckdb"))
+    for stale in old[: max(0, len(old) - int(config.get("keep_versions", 3)))]:
+        stale.unlink()
+    return PublishResult(published, analytics_path(settings), version, rows)
+
+
+def discard(build: Path) -> None:
+    """Remove a build that failed its checks (the published warehouse is untouched)."""
+    for path in (build, build.with_name(build.stem + ".analytics.duckdb")):
+        if path.exists():
+            path.unlink()
+
+
+def rollback(settings: Settings, key, config: dict, version: str | None = None) -> str:
+    """Restore a kept version (default: the newest) as the published warehouse."""
+    from assets.publish.analytics import build_analytics
+
+    kept = sorted(versions_dir(settings).glob("sijil-*.duckdb"))
+    if not kept:
+        raise SijilError(f"no earlier version kept in {versions_dir(settings)}")
+    chosen = kept[-1] if version is None else versions_dir(settings) / f"sijil-{version}.duckdb"
+    if not chosen.exists():
+        raise SijilError(f"no version {version}; kept: {', '.join(p.stem[6:] for p in kept)}")
+    staged = builds_dir(settings) / f"rollback-{chosen.stem}.duckdb"
+    staged.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(chosen, staged)
+    analytics_build = staged.with_name(staged.stem + ".analytics.duckdb")
+    build_analytics(staged, analytics_build, key, config)
+    os.replace(staged, settings.warehouse)
+    os.replace(analytics_build, analytics_path(settings))
+    return chosen.stem[len("sijil-"):]

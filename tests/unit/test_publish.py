@@ -1,0 +1,106 @@
+"""Publishing: keyed pseudonyms, the allow-listed analytics warehouse, atomic swap, rollback."""
+
+from __future__ import annotations
+
+import hashlib
+
+import duckdb
+import pytest
+
+from assets.errors import SijilError
+from assets.publish.analytics import build_analytics, scan_for_pii
+from assets.publish.pseudonyms import PseudonymKey, load_key
+from assets.publish.query import run_query
+from assets.publish.wap import analytics_path, begin_build, publish, rollback
+from assets.settings import get_settings
+
+CONFIG = {"keep_versions": 2, "tables": {"core.dim_person": {
+    "pseudonymise": ["person_key"], "columns": ["sex"], "derived": {"birth_year": "year(birth_date)"}}}}
+
+
+def test_pseudonyms_are_keyed_stable_and_rotate():
+    a, b = PseudonymKey(b"secret-1", "k1", "test"), PseudonymKey(b"secret-2", "k2", "test")
+    value = "9876543210"
+    assert a.pseudonym(value) == a.pseudonym(value)
+    assert a.pseudonym(value) != b.pseudonym(value)
+    assert a.pseudonym(value).startswith("k1-") and b.pseudonym(value).startswith("k2-")
+    assert hashlib.sha256(value.encode()).hexdigest()[:30] not in a.pseudonym(value)
+    assert not any(ch.isdigit() for ch in a.pseudonym(value)[3:])
+    assert a.pseudonym("unknown") == "unknown"
+
+
+def test_production_refuses_to_run_without_a_key(monkeypatch, tmp_path):
+    monkeypatch.setenv("SIJIL_HOME", str(tmp_path))
+    monkeypatch.setenv("SIJIL_MODE", "production")
+    monkeypatch.delenv("SIJIL_PSEUDONYM_KEY", raising=False)
+    with pytest.raises(SijilError, match="needs a pseudonymisation key"):
+        load_key(get_settings())
+    monkeypatch.setenv("SIJIL_MODE", "sample")
+    key = load_key(get_settings())
+    assert (tmp_path / "secrets" / "pseudonym.key").exists() and key.secret
+
+
+def _warehouse(path, nid="9876543210"):
+    con = duckdb.connect(str(path))
+    con.execute("create schema core")
+    con.execute(f"create table core.dim_person as select 'MP1' person_key, 'M' sex, date '1990-05-01' birth_date, "
+                f"'{nid}' national_id, 'محمد' first_name")
+    con.close()
+
+
+def test_analytics_holds_only_allowed_columns_and_no_identifiers(tmp_path):
+    _warehouse(tmp_path / "eng.duckdb")
+    build_analytics(tmp_path / "eng.duckdb", tmp_path / "a.duckdb", PseudonymKey(b"k", "k1", "t"), CONFIG)
+    con = duckdb.connect(str(tmp_path / "a.duckdb"), read_only=True)
+    assert [r[0] for r in con.execute("describe core.dim_person").fetchall()] == ["person_key", "sex", "birth_year"]
+    assert scan_for_pii(con) == []
+    eng = duckdb.connect(str(tmp_path / "eng.duckdb"), read_only=True)
+    assert scan_for_pii(eng) == ["core.dim_person.national_id"]
+
+
+def test_publish_swaps_atomically_keeps_versions_and_rolls_back(tmp_path, monkeypatch):
+    monkeypatch.setenv("SIJIL_HOME", str(tmp_path))
+    monkeypatch.delenv("SIJIL_WAREHOUSE", raising=False)
+    settings = get_settings()
+    key = PseudonymKey(b"k", "k1", "t")
+    for run, sex in enumerate(["M", "F", "M"]):
+        build = begin_build(settings, f"run{run}")
+        con = duckdb.connect(str(build))
+        con.execute("create schema if not exists core")
+        con.execute(f"create or replace table core.dim_person as select 'MP1' person_key, '{sex}' sex, date '1990-05-01' birth_date")
+        con.close()
+        if run == 1:
+            reader = duckdb.connect(str(settings.warehouse), read_only=True)  # a reader during publish
+        publish(build, settings, key, CONFIG)
+        if run == 1:
+            assert reader.execute("select sex from core.dim_person").fetchall() == [("M",)]  # still the old view
+            reader.close()
+    assert run_query("select sex from core.dim_person", "csv", settings) == "sex\nM\n"
+    kept = sorted((settings.warehouse.parent / "versions").glob("*.duckdb"))
+    assert len(kept) == 2
+    restored = rollback(settings, key, CONFIG)
+    assert restored == kept[-1].stem[len("sijil-"):]
+    assert run_query("select sex from core.dim_person", "csv", settings) == "sex\nF\n"
+    assert analytics_path(settings).exists()
+
+
+def test_publish_refuses_a_leak(tmp_path, monkeypatch):
+    monkeypatch.setenv("SIJIL_HOME", str(tmp_path))
+    settings = get_settings()
+    build = begin_build(settings, "leaky")
+    _warehouse(build)
+    leaky = {"tables": {"core.dim_person": {"columns": ["national_id"]}}}
+    with pytest.raises(SijilError, match="not published"):
+        publish(build, settings, PseudonymKey(b"k", "k1", "t"), leaky)
+    assert not settings.warehouse.exists()
+
+
+def test_query_refuses_writes(tmp_path, monkeypatch):
+    monkeypatch.setenv("SIJIL_HOME", str(tmp_path))
+    settings = get_settings()
+    build = begin_build(settings, "one")
+    _warehouse(build)
+    publish(build, settings, PseudonymKey(b"k", "k1", "t"), CONFIG)
+    with pytest.raises(SijilError, match="read-only"):
+        run_query("delete from core.dim_person", "table", settings)
+    assert '"sex": "M"' in run_query("select sex from core.dim_person", "json", settings)

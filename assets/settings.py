@@ -22,7 +22,8 @@ class Settings:
     home: Path
     inbox: Path
     truth: Path
-    warehouse: Path
+    warehouse: Path  # the file this run's assets write (a build, or a working copy for UI runs)
+    published_warehouse: Path  # the engineering warehouse a checked refresh publishes
     mode: str  # "sample" or "production"
 
     @property
@@ -39,6 +40,8 @@ def get_settings() -> Settings:
         home=home,
         inbox=Path(os.environ.get("SIJIL_INBOX", sample / "inbox")).resolve(),
         truth=Path(os.environ.get("SIJIL_TRUTH", sample / "truth")).resolve(),
-        warehouse=Path(os.environ.get("SIJIL_WAREHOUSE", home / "warehouse" / "sijil.duckdb")).resolve(),
+        warehouse=Path(os.environ.get("SIJIL_WAREHOUSE", home / "warehouse" / "work" / "dagster.duckdb")).resolve(),
+        published_warehouse=Path(os.environ.get("SIJIL_PUBLISHED_WAREHOUSE",
+                                                home / "warehouse" / "sijil.duckdb")).resolve(),
         mode=os.environ.get("SIJIL_MODE", "sample"),
     )

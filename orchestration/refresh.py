@@ -89,7 +89,7 @@ def run_refresh(select: str | None = None) -> RefreshResult:
         result.warehouse, result.analytics, result.published = published.engineering, published.analytics, True
     else:
         discard(build)
-        result.warehouse = settings.warehouse
+        result.warehouse = settings.published_warehouse
     return result
 
 

@@ -28,15 +28,15 @@ class PublishResult:
 
 
 def builds_dir(settings: Settings) -> Path:
-    return settings.warehouse.parent / "builds"
+    return settings.published_warehouse.parent / "builds"
 
 
 def versions_dir(settings: Settings) -> Path:
-    return settings.warehouse.parent / "versions"
+    return settings.published_warehouse.parent / "versions"
 
 
 def analytics_path(settings: Settings) -> Path:
-    return settings.warehouse.parent / "analytics.duckdb"
+    return settings.published_warehouse.parent / "analytics.duckdb"
 
 
 def begin_build(settings: Settings, run_name: str) -> Path:
@@ -44,8 +44,8 @@ def begin_build(settings: Settings, run_name: str) -> Path:
     carry over); the published file itself is never written by a refresh."""
     build = builds_dir(settings) / f"{run_name}.duckdb"
     build.parent.mkdir(parents=True, exist_ok=True)
-    if settings.warehouse.exists():
-        shutil.copyfile(settings.warehouse, build)
+    if settings.published_warehouse.exists():
+        shutil.copyfile(settings.published_warehouse, build)
     return build
 
 
@@ -62,7 +62,7 @@ def publish(build: Path, settings: Settings, key, config: dict) -> PublishResult
         discard(build)
         raise SijilError("not published: the analytics warehouse would hold what looks like national or phone "
                          f"numbers in {', '.join(leaks)}; fix config/publish.yaml")
-    published = settings.warehouse
+    published = settings.published_warehouse
     keep = versions_dir(settings)
     keep.mkdir(parents=True, exist_ok=True)
     if published.exists():
@@ -97,6 +97,6 @@ def rollback(settings: Settings, key, config: dict, version: str | None = None) 
     shutil.copyfile(chosen, staged)
     analytics_build = staged.with_name(staged.stem + ".analytics.duckdb")
     build_analytics(staged, analytics_build, key, config)
-    os.replace(staged, settings.warehouse)
+    os.replace(staged, settings.published_warehouse)
     os.replace(analytics_build, analytics_path(settings))
     return chosen.stem[len("sijil-"):]

@@ -28,7 +28,6 @@ def refreshed(tmp_path_factory):
     mp.setenv("SIJIL_HOME", str(home))
     mp.setenv("SIJIL_INBOX", str(sample / "inbox"))
     mp.setenv("SIJIL_TRUTH", str(sample / "truth"))
-    mp.setenv("SIJIL_WAREHOUSE", str(home / "warehouse" / "sijil.duckdb"))
     mp.setenv("DAGSTER_HOME", str(home / "dagster_home"))
     from assets.settings import get_settings
     from orchestration.refresh import run_refresh
@@ -143,7 +142,7 @@ def test_a_failed_refresh_leaves_the_published_warehouse_unchanged(refreshed):
     try:
         payments.write_bytes(original.replace(b"AMOUNT_JOD", b"AMOUNT", 1))  # schema drift
         mp = pytest.MonkeyPatch()
-        for name in ("SIJIL_HOME", "SIJIL_INBOX", "SIJIL_TRUTH", "SIJIL_WAREHOUSE", "DAGSTER_HOME"):
+        for name in ("SIJIL_HOME", "SIJIL_INBOX", "SIJIL_TRUTH", "DAGSTER_HOME"):
             mp.setenv(name, os.environ[name])
         failed = run_refresh()
         mp.undo()

@@ -70,13 +70,13 @@ def test_publish_swaps_atomically_keeps_versions_and_rolls_back(tmp_path, monkey
         con.execute(f"create or replace table core.dim_person as select 'MP1' person_key, '{sex}' sex, date '1990-05-01' birth_date")
         con.close()
         if run == 1:
-            reader = duckdb.connect(str(settings.warehouse), read_only=True)  # a reader during publish
+            reader = duckdb.connect(str(settings.published_warehouse), read_only=True)  # a reader during publish
         publish(build, settings, key, CONFIG)
         if run == 1:
             assert reader.execute("select sex from core.dim_person").fetchall() == [("M",)]  # still the old view
             reader.close()
     assert run_query("select sex from core.dim_person", "csv", settings) == "sex\nM\n"
-    kept = sorted((settings.warehouse.parent / "versions").glob("*.duckdb"))
+    kept = sorted((settings.published_warehouse.parent / "versions").glob("*.duckdb"))
     assert len(kept) == 2
     restored = rollback(settings, key, CONFIG)
     assert restored == kept[-1].stem[len("sijil-"):]
@@ -92,7 +92,7 @@ def test_publish_refuses_a_leak(tmp_path, monkeypatch):
     leaky = {"tables": {"core.dim_person": {"columns": ["national_id"]}}}
     with pytest.raises(SijilError, match="not published"):
         publish(build, settings, PseudonymKey(b"k", "k1", "t"), leaky)
-    assert not settings.warehouse.exists()
+    assert not settings.published_warehouse.exists()
 
 
 def test_query_refuses_writes(tmp_path, monkeypatch):

@@ -18,15 +18,16 @@ def build_definitions(profile_code: str | None = None) -> dg.Definitions:
     from assets.ingestion import build_ingestion_assets
     from assets.linkage import build_linkage_assets
     from orchestration.dbt import build_dbt_definitions
+    from quality.trust import build_trust_assets
 
     settings = get_settings()
     profile = load_profile(profile_code or settings.profile)
     dbt_defs = build_dbt_definitions(profile)
-    linkage = build_linkage_assets(profile)
+    python_defs = [*build_ingestion_assets(profile), *build_linkage_assets(profile), *build_trust_assets(profile)]
     return dg.Definitions.merge(
         dg.Definitions(
-            assets=[*build_ingestion_assets(profile), *[a for a in linkage if not isinstance(a, dg.AssetChecksDefinition)]],
-            asset_checks=[c for c in linkage if isinstance(c, dg.AssetChecksDefinition)],
+            assets=[a for a in python_defs if not isinstance(a, dg.AssetChecksDefinition)],
+            asset_checks=[c for c in python_defs if isinstance(c, dg.AssetChecksDefinition)],
             resources={"warehouse": Warehouse()},
             executor=dg.in_process_executor,
         ),

@@ -61,6 +61,12 @@ def test_every_row_is_loaded_or_quarantined(con):
     assert received == loaded + quarantined
 
 
+def test_trust_report_reconciles_every_file(con):
+    files, lost, unreconciled = con.execute(
+        "select count(*), sum(rows_lost), count(*) filter (where not is_reconciled) from audit.trust_report").fetchall()[0]
+    assert files >= 16 and lost == 0 and unreconciled == 0
+
+
 def test_injected_defects_are_quarantined(refreshed, con):
     _, settings = refreshed
     defects = pd.read_parquet(Path(settings.truth) / "injected_defects.parquet")

@@ -188,3 +188,14 @@ def test_ingestion_assets_materialise_a_generated_sample(tmp_path, monkeypatch):
         for (source, entity), group in defects.groupby(["source", "entity"]):
             quarantined = con.execute(f'select count(*) from quarantine."{source}__{entity}"').fetchall()[0][0]
             assert quarantined >= len(group), (source, entity)
+
+
+def test_trust_report_flags_a_file_that_does_not_reconcile(tmp_path):
+    from quality.trust import TRUST_SQL
+
+    con, _ = _ingest(tmp_path, _inbox(tmp_path, GOOD))
+    con.execute(TRUST_SQL)
+    assert con.execute("select bool_and(is_reconciled) from audit.trust_report").fetchall()[0][0]
+    con.execute("update audit.ingestion_ledger set control_total_loaded = control_total_loaded - 1")
+    con.execute(TRUST_SQL)
+    assert not con.execute("select bool_and(is_reconciled) from audit.trust_report").fetchall()[0][0]

@@ -126,13 +126,17 @@ def link_mentions(con: duckdb.DuckDBPyConnection, config: dict, model_path: Path
     clusters = cluster_pairwise_predictions_at_threshold(
         nodes=mentions, edges="edges", db_api=db_api, node_id_column_name="unique_id",
         threshold_match_probability=float(thresholds["auto_link"]))
+    auto = float(thresholds["auto_link"])
     work.execute(f"""
         create table new_clusters as
-        select c.unique_id as mention_id, c.cluster_id,
-               (select max(e.match_probability) from edges e
-                where (e.unique_id_l = c.unique_id or e.unique_id_r = c.unique_id)
-                  and e.match_probability >= {float(thresholds['auto_link'])}) as match_probability
-        from {clusters.physical_name} c
+        with ends as (
+            select unique_id_l as unique_id, match_probability from edges where match_probability >= {auto}
+            union all
+            select unique_id_r, match_probability from edges where match_probability >= {auto}
+        ),
+        best as (select unique_id, max(match_probability) as match_probability from ends group by unique_id)
+        select c.unique_id as mention_id, c.cluster_id, b.match_probability
+        from {clusters.physical_name} c left join best b using (unique_id)
     """)
     sizes = work.execute("select max(n), count(*) from (select cluster_id, count(*) n from new_clusters group by 1)").fetchall()[0]
     largest, n_clusters = int(sizes[0] or 0), int(sizes[1] or 0)

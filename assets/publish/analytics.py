@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import duckdb
@@ -12,8 +11,6 @@ from assets.errors import SijilError
 from assets.publish.pseudonyms import PseudonymKey
 from assets.settings import CONFIG_DIR
 
-NATIONAL_NUMBER = re.compile(r"(?<!\d)\d{10}(?!\d)")
-PHONE = re.compile(r"(?<!\d)(?:\+?962|0)7[789]\d{7}(?!\d)")
 
 
 def load_publish_config(path: Path | None = None) -> dict:
@@ -52,15 +49,27 @@ def build_analytics(engineering: Path, target: Path, key: PseudonymKey, config: 
     return counts
 
 
-def scan_for_pii(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Text columns in which a national number or phone number appears (names of the columns)."""
+def leak_patterns(identifiers: dict) -> list[str]:
+    """Regexes finding any of a profile's identifiers (national number, phone, …) inside text:
+    each identifier's own pattern, unanchored, between non-alphanumeric boundaries."""
+    patterns = []
+    for spec in identifiers.values():
+        body = spec["pattern"].lstrip("^").rstrip("$")
+        patterns.append(f"(^|[^0-9A-Za-z]){body}([^0-9A-Za-z]|$)")
+        if spec.get("country_code") and body.startswith("0"):
+            patterns.append(f"(^|[^0-9A-Za-z])\\+?{spec['country_code']}{body[1:]}([^0-9A-Za-z]|$)")
+    return patterns
+
+
+def scan_for_pii(con: duckdb.DuckDBPyConnection, patterns: list[str]) -> list[str]:
+    """Text columns in which any of `patterns` (see leak_patterns) matches a value."""
     findings = []
     columns = con.execute("select table_schema, table_name, column_name from information_schema.columns "
                           "where data_type = 'VARCHAR' and table_catalog = current_database()").fetchall()
+    condition = " or ".join("regexp_matches(v, ?)" for _ in patterns)
     for schema, table, column in columns:
-        hit = con.execute(
-            f'select count(*) from {schema}."{table}" where regexp_matches("{column}", ?) or regexp_matches("{column}", ?)',
-            [r"(^|[^0-9])[0-9]{10}([^0-9]|$)", r"(^|[^0-9])(\+?962|0)7[789][0-9]{7}([^0-9]|$)"]).fetchall()[0][0]
+        hit = con.execute(f'select count(*) from (select "{column}" as v from {schema}."{table}") where {condition}',
+                          patterns).fetchall()[0][0]
         if hit:
             findings.append(f"{schema}.{table}.{column}")
     return findings

@@ -51,13 +51,14 @@ def begin_build(settings: Settings, run_name: str) -> Path:
 
 def publish(build: Path, settings: Settings, key, config: dict) -> PublishResult:
     """Swap a checked build in as the published warehouse and rebuild the analytics warehouse."""
-    from assets.publish.analytics import build_analytics, scan_for_pii
+    from assets.profiles import load_profile
+    from assets.publish.analytics import build_analytics, leak_patterns, scan_for_pii
 
     version = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
     analytics_build = build.with_name(build.stem + ".analytics.duckdb")
     rows = build_analytics(build, analytics_build, key, config)
     with duckdb.connect(str(analytics_build), read_only=True) as con:
-        leaks = scan_for_pii(con)
+        leaks = scan_for_pii(con, leak_patterns(load_profile(settings.profile).identifiers))
     if leaks:
         discard(build)
         raise SijilError("not published: the analytics warehouse would hold what looks like national or phone "

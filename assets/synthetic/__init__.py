@@ -25,7 +25,6 @@
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import shutil
 import time

@@ -98,7 +98,7 @@ def arabic_indic_digits(values: pd.Series, rng: np.random.Generator, rate: float
 
 
 def phone_formats(values: pd.Series, rng: np.random.Generator, rate: float) -> pd.Series:
-    """International and spaced forms of a national mobile number (07XXXXXXXX)."""
+    """International and spaced forms of a national mobile number (07 and eight digits)."""
     forms = [lambda p: "+962" + p[1:], lambda p: "00962" + p[1:], lambda p: "962" + p[1:],
              lambda p: p[:3] + " " + p[3:6] + " " + p[6:], lambda p: p[1:]]
     return _apply(values, _pick(values, rng, rate), lambda p: forms[int(rng.integers(len(forms)))](p))

@@ -8,12 +8,14 @@ import duckdb
 import pytest
 
 from assets.errors import SijilError
-from assets.publish.analytics import build_analytics, scan_for_pii
+from assets.profiles import load_profile
+from assets.publish.analytics import build_analytics, leak_patterns, scan_for_pii
 from assets.publish.pseudonyms import PseudonymKey, load_key
 from assets.publish.query import run_query
 from assets.publish.wap import analytics_path, begin_build, publish, rollback
 from assets.settings import get_settings
 
+PATTERNS = leak_patterns(load_profile("jordan").identifiers)
 CONFIG = {"keep_versions": 2, "tables": {"core.dim_person": {
     "pseudonymise": ["person_key"], "columns": ["sex"], "derived": {"birth_year": "year(birth_date)"}}}}
 
@@ -53,9 +55,9 @@ def test_analytics_holds_only_allowed_columns_and_no_identifiers(tmp_path):
     build_analytics(tmp_path / "eng.duckdb", tmp_path / "a.duckdb", PseudonymKey(b"k", "k1", "t"), CONFIG)
     con = duckdb.connect(str(tmp_path / "a.duckdb"), read_only=True)
     assert [r[0] for r in con.execute("describe core.dim_person").fetchall()] == ["person_key", "sex", "birth_year"]
-    assert scan_for_pii(con) == []
+    assert scan_for_pii(con, PATTERNS) == []
     eng = duckdb.connect(str(tmp_path / "eng.duckdb"), read_only=True)
-    assert scan_for_pii(eng) == ["core.dim_person.national_id"]
+    assert scan_for_pii(eng, PATTERNS) == ["core.dim_person.national_id"]
 
 
 def test_publish_swaps_atomically_keeps_versions_and_rolls_back(tmp_path, monkeypatch):
@@ -104,3 +106,11 @@ def test_query_refuses_writes(tmp_path, monkeypatch):
     with pytest.raises(SijilError, match="read-only"):
         run_query("delete from core.dim_person", "table", settings)
     assert '"sex": "M"' in run_query("select sex from core.dim_person", "json", settings)
+
+
+def test_leak_patterns_find_identifiers_in_text_but_not_pseudonyms():
+    con = duckdb.connect()
+    con.execute("create table t as select * from (values ('call +962791234567 now'), ('id 9876543210'), "
+                "('k1-abcdefabcdefabcdefabcdefabcdef'), ('0791234567'), ('2025-01-01')) v(x)")
+    con.execute("create table clean as select * from (values ('k1-abcdefabcdef'), ('M'), ('AM')) v(x)")
+    assert scan_for_pii(con, PATTERNS) == ["main.t.x"]

@@ -36,6 +36,11 @@ ui: install
 	mkdir -p $(DAGSTER_HOME) && test -f $(DAGSTER_HOME)/dagster.yaml || cp orchestration/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
+## make bench: the standard benchmark scales; results (JSON and markdown) in bench/results/
+BENCH_SCALES ?= 10000 100000 1000000
+bench: install
+	for n in $(BENCH_SCALES); do $(SIJIL) bench --persons $$n --out bench/results/bench-$$n.json || exit 1; done
+
 ## make lock: re-resolve pinned dependencies after editing pyproject.toml
 lock: | $(BIN)/python
 	$(BIN)/python -m pip install --quiet "uv==0.13.9"

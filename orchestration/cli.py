@@ -71,6 +71,18 @@ def _cmd_rollback(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from orchestration.bench import run_bench, write_results
+
+    out = Path(args.out) if args.out else Path("bench") / "results" / f"bench-{args.persons}.json"
+    doc = run_bench(args.persons, seed=args.seed, profile=args.profile, keep=Path(args.keep) if args.keep else None,
+                    baseline_timeout_s=args.baseline_timeout)
+    table = write_results(doc, out)
+    sys.stdout.write(table.read_text(encoding="utf-8"))
+    print(f"\nwritten to {out} and {table}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sijil", description="Sijil (سجل): a unified social registry platform")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -105,6 +117,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("rollback", help="restore a kept earlier version as the published warehouse")
     p.add_argument("--version", help="version to restore (default: the newest kept)")
     p.set_defaults(func=_cmd_rollback)
+
+    p = sub.add_parser("bench", help="generate N persons, refresh, and measure every stage beside two baselines")
+    p.add_argument("--persons", type=int, required=True)
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--profile", default=os.environ.get("SIJIL_PROFILE", "jordan"))
+    p.add_argument("--out", help="FILE.json (a markdown table FILE.md is written beside it); "
+                                 "default bench/results/bench-N.json")
+    p.add_argument("--keep", help="run in this directory and keep it (default: a temporary one, removed)")
+    p.add_argument("--baseline-timeout", type=float, default=3600.0,
+                   help="seconds a baseline may take before it is reported as not finished")
+    p.set_defaults(func=_cmd_bench)
 
     return parser
 

@@ -14,6 +14,17 @@ from assets.settings import REPO_ROOT, Settings, get_settings
 
 
 @dataclass
+class StepTiming:
+    """One executed step of a refresh: when it ran, what it materialised and checked."""
+
+    step_key: str
+    started: float  # seconds since the epoch
+    finished: float
+    asset_keys: list[str] = field(default_factory=list)  # materialised, as "layer/name"
+    checks: int = 0  # asset checks evaluated in the step
+
+
+@dataclass
 class RefreshResult:
     success: bool
     run_id: str
@@ -28,6 +39,9 @@ class RefreshResult:
     checks_warned: list[str] = field(default_factory=list)  # failed checks of severity WARN
     published: bool = False
     analytics: Path | None = None
+    steps: list[StepTiming] = field(default_factory=list)
+    publish_window: tuple[float, float] | None = None  # (started, finished), seconds since the epoch
+    analytics_rows: dict[str, int] = field(default_factory=dict)  # published table → rows
 
 
 def ensure_dagster_home(settings: Settings) -> Path:
@@ -85,7 +99,10 @@ def run_refresh(select: str | None = None) -> RefreshResult:
             os.environ["SIJIL_WAREHOUSE"] = previous
     result.seconds = time.monotonic() - started
     if result.success and not result.checks_failed:
+        publish_started = time.time()
         published = publish(build, settings, key, config)
+        result.publish_window = (publish_started, time.time())
+        result.analytics_rows = published.analytics_rows
         result.warehouse, result.analytics, result.published = published.engineering, published.analytics, True
     else:
         discard(build)
@@ -109,6 +126,7 @@ def _execute(select: str | None, build: Path) -> RefreshResult:
             instance=instance, asset_selection=selection, raise_on_error=False,
             # The run's full event log is in the Dagster UI; the terminal shows warnings and errors.
             run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}})
+        steps = step_timings(instance.all_logs(result.run_id))
     failures = [e for e in result.all_events if e.is_step_failure]
     failed = [e.step_key for e in failures]
     errors = [_root_message(e.event_specific_data.error) for e in failures if e.event_specific_data.error]
@@ -135,7 +153,27 @@ def _execute(select: str | None, build: Path) -> RefreshResult:
         checks_evaluated=len(checks),
         checks_failed=checks_failed,
         checks_warned=checks_warned,
+        steps=steps,
     )
+
+
+def step_timings(entries) -> list[StepTiming]:
+    """Each step's start and end, materialised assets, row counts and checks, from a run's event log."""
+    steps: dict[str, StepTiming] = {}
+    for entry in entries:
+        event = entry.dagster_event
+        if event is None or not event.step_key:
+            continue
+        step = steps.setdefault(event.step_key, StepTiming(event.step_key, entry.timestamp, entry.timestamp))
+        if event.event_type_value == "STEP_START":
+            step.started = entry.timestamp
+        step.finished = max(step.finished, entry.timestamp)
+        if event.is_step_materialization:
+            materialization = event.event_specific_data.materialization
+            step.asset_keys.append(materialization.asset_key.to_user_string())
+        elif event.event_type_value == "ASSET_CHECK_EVALUATION":
+            step.checks += 1
+    return sorted(steps.values(), key=lambda s: s.started)
 
 
 def print_summary(result: RefreshResult) -> None:

@@ -1,0 +1,330 @@
+"""`sijil bench`: how Sijil's cost grows, measured on a generated sample, beside two baselines.
+
+One benchmark generates N persons in a scratch directory, runs the full write-audit-publish
+refresh there, and reports per stage wall time, CPU time, peak memory of the process tree,
+rows in and out; the linkage's accuracy against the ground truth; and, on the same person
+records, the time and accuracy of exact national-number matching and of out-of-the-box
+Splink (assets/linkage/baselines.py), each run in a process of its own.
+
+Stages come from the refresh's own event log: each step belongs to the stage of the layer it
+materialises (the first part of its asset key); a step that only evaluates checks belongs to
+"checks". dbt's own tests run inside the dbt steps, so they count in staging and marts.
+Memory and CPU are read from /proc (Linux) by a sampler thread every 50 ms.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass
+from importlib import metadata
+from pathlib import Path
+
+from assets.errors import SijilError
+from assets.settings import REPO_ROOT
+
+STAGES = ("generate", "ingest", "staging", "linkage", "marts", "checks", "indicators", "publish")
+LAYER_STAGES = {"raw": "ingest", "quarantine": "ingest", "staging": "staging", "intermediate": "staging", "linkage": "linkage",
+                "core": "marts", "snapshots": "marts", "monitoring": "indicators", "reports": "indicators",
+                "audit": "checks", "audit_dbt_failures": "checks"}
+BASELINE_NAMES = ("exact_national_id", "splink_out_of_the_box")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+TICKS = os.sysconf("SC_CLK_TCK")
+SAMPLE_SECONDS = 0.05
+
+
+def _proc_stat(pid: int) -> tuple[int, float, float] | None:
+    """(parent pid, CPU seconds of the process and its reaped children, resident bytes)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        rss_pages = int(Path(f"/proc/{pid}/statm").read_text().split()[1])
+    except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
+        return None
+    fields = stat[stat.rindex(")") + 2:].split()  # the name may hold spaces: fields start after ')'
+    cpu = sum(int(x) for x in fields[11:15]) / TICKS  # utime, stime, cutime, cstime
+    return int(fields[1]), cpu, rss_pages * PAGE
+
+
+def tree_usage(root: int) -> tuple[float, int]:
+    """CPU seconds and resident bytes of a process and every live descendant.
+
+    A child's CPU counts while it runs (its own line) and after it is reaped (its parent's
+    cutime/cstime), so the total never steps back."""
+    stats = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            stat = _proc_stat(int(entry.name))
+            if stat is not None:
+                stats[int(entry.name)] = stat
+    children: dict[int, list[int]] = {}
+    for pid, (ppid, _, _) in stats.items():
+        children.setdefault(ppid, []).append(pid)
+    cpu, rss, todo = 0.0, 0, [root]
+    while todo:
+        pid = todo.pop()
+        if pid in stats:
+            cpu += stats[pid][1]
+            rss += stats[pid][2]
+            todo.extend(children.get(pid, []))
+    return cpu, rss
+
+
+class Sampler:
+    """Samples a process tree's CPU time and resident memory in a background thread."""
+
+    def __init__(self, pid: int | None = None):
+        self.pid = pid or os.getpid()
+        self.samples: list[tuple[float, float, int]] = []  # (time, cpu seconds, rss bytes)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while True:
+            cpu, rss = tree_usage(self.pid)
+            self.samples.append((time.time(), cpu, rss))
+            if self._stop.wait(SAMPLE_SECONDS):
+                break
+
+    def __enter__(self) -> "Sampler":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def window(self, started: float, finished: float) -> tuple[float, float]:
+        """(CPU seconds, peak resident MB) between two moments."""
+        inside = [s for s in self.samples if started <= s[0] <= finished]
+        before = [s for s in self.samples if s[0] <= started][-1:] or self.samples[:1]
+        after = [s for s in self.samples if s[0] >= finished][:1] or self.samples[-1:]
+        cpu = max(0.0, after[0][1] - before[0][1]) if before and after else 0.0
+        peak = max((s[2] for s in inside + before + after), default=0)
+        return cpu, peak / 2**20
+
+
+@dataclass
+class Stage:
+    name: str
+    wall_s: float
+    cpu_s: float
+    peak_rss_mb: float
+    rows_in: int
+    rows_out: int
+    rows_per_s: float
+
+
+def stage_of(step) -> str:
+    """The benchmark stage of one refresh step (see the module's docstring)."""
+    if not step.asset_keys:
+        return "checks"
+    return LAYER_STAGES.get(step.asset_keys[0].split("/")[0], "marts")
+
+
+def measure_stages(result, sampler: Sampler, generate_window: tuple[float, float], records_written: int,
+                   rows_received: int) -> list[Stage]:
+    """Per stage: the union of its steps' time windows, their CPU and peak memory, and rows.
+
+    A stage's rows out are the rows its layers hold in the built warehouse (publish: the
+    analytics warehouse's); its rows in are the previous stage's rows out (ingest: the rows
+    received in the files)."""
+    windows: dict[str, list[tuple[float, float]]] = {"generate": [generate_window]}
+    for step in result.steps:
+        windows.setdefault(stage_of(step), []).append((step.started, step.finished))
+    rows_out: dict[str, int] = {"generate": records_written, "publish": sum(result.analytics_rows.values())}
+    for layer, rows in result.rows_by_layer.items():
+        stage = LAYER_STAGES.get(layer, "marts")
+        rows_out[stage] = rows_out.get(stage, 0) + rows
+    if result.publish_window:
+        windows["publish"] = [result.publish_window]
+    stages, previous_out = [], 0
+    for name in STAGES:
+        if name not in windows:
+            continue
+        wall = cpu = peak = 0.0
+        for started, finished in windows[name]:
+            step_cpu, step_peak = sampler.window(started, finished)
+            wall, cpu, peak = wall + (finished - started), cpu + step_cpu, max(peak, step_peak)
+        rows_in = {"ingest": rows_received, "publish": sum(result.rows_by_layer.values())}.get(name, previous_out)
+        out = rows_out.get(name, 0)
+        stages.append(Stage(name, round(wall, 3), round(cpu, 3), round(peak, 1), rows_in, out,
+                            round(max(rows_in, out) / wall, 1) if wall > 0 else 0.0))
+        previous_out = out if name != "checks" else previous_out
+    return stages
+
+
+def run_baseline(name: str, warehouse: Path, truth: Path, timeout_s: float) -> dict:
+    """One baseline in a process of its own: its wall time, peak memory and scores."""
+    started = time.time()
+    proc = subprocess.Popen([sys.executable, "-m", "assets.linkage.baselines", name, str(warehouse), str(truth)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO_ROOT)
+    with Sampler(proc.pid) as sampler:
+        try:
+            out, err = proc.communicate(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            out, err = "", f"did not finish within {timeout_s:.0f} s"
+    wall = time.time() - started
+    peak = max((s[2] for s in sampler.samples), default=0) / 2**20
+    entry = {"name": name, "wall_s": round(wall, 3), "peak_rss_mb": round(peak, 1)}
+    if proc.returncode == 0 and out.strip():
+        scores = json.loads(out.strip().splitlines()[-1])
+        entry.update({k: scores[k] for k in ("precision", "recall", "f1")}, status="ok")
+    else:
+        entry.update(precision=None, recall=None, f1=None, status="failed",
+                     error=(err.strip().splitlines() or ["failed"])[-1])
+    return entry
+
+
+def machine() -> dict:
+    """Cores, memory and the versions that decide the figures."""
+    memory_kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+                     if line.startswith("MemTotal"))
+    versions = {}
+    for package in ("dagster", "dagster-dbt", "dbt-core", "dbt-duckdb", "duckdb", "splink", "great-expectations",
+                    "pandas"):
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            versions[package] = metadata.version(package)
+    return {"cores": os.cpu_count(), "memory_gb": round(memory_kb / 2**20, 1), "cpu": _cpu_model(),
+            "os": platform.platform(), "python": platform.python_version(), "versions": versions}
+
+
+def _cpu_model() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown"
+
+
+def commit() -> str:
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT,
+                               capture_output=True, text=True, check=True).stdout.strip()
+        return head.stdout.strip() + ("-dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+@contextlib.contextmanager
+def scratch_environment(home: Path):
+    """SIJIL_* and DAGSTER_HOME pointed at a scratch home for the benchmark, restored after."""
+    names = ("SIJIL_HOME", "SIJIL_INBOX", "SIJIL_TRUTH", "SIJIL_WAREHOUSE", "SIJIL_PUBLISHED_WAREHOUSE",
+             "DAGSTER_HOME", "SIJIL_MODE")
+    saved = {n: os.environ.get(n) for n in names}
+    for n in names:
+        os.environ.pop(n, None)
+    os.environ.update(SIJIL_HOME=str(home), SIJIL_MODE="sample", DAGSTER_HOME=str(home / "dagster_home"))
+    try:
+        yield
+    finally:
+        for n, value in saved.items():
+            if value is None:
+                os.environ.pop(n, None)
+            else:
+                os.environ[n] = value
+
+
+def run_bench(persons: int, seed: int = 42, profile: str = "jordan", keep: Path | None = None,
+              baseline_timeout_s: float = 3600.0) -> dict:
+    """Generate, refresh and measure one sample; return the benchmark's JSON document."""
+    import duckdb
+
+    from assets.synthetic import generate
+    from orchestration.refresh import run_refresh
+
+    home = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="sijil-bench-"))
+    home.mkdir(parents=True, exist_ok=True)
+    try:
+        return _measure(persons, seed, profile, home, baseline_timeout_s, keep is not None)
+    finally:
+        if keep is None:
+            shutil.rmtree(home, ignore_errors=True)
+
+
+def _measure(persons: int, seed: int, profile: str, home: Path, baseline_timeout_s: float, kept: bool) -> dict:
+    import duckdb
+
+    from assets.synthetic import generate
+    from orchestration.refresh import run_refresh
+
+    with scratch_environment(home), Sampler() as sampler:
+        started = time.time()
+        summary = generate(profile, persons, seed, home / "sample")
+        generate_window = (started, time.time())
+        result = run_refresh()
+        finished = time.time()
+    if not result.success or not result.published:
+        raise SijilError("the benchmark's refresh failed: " + "; ".join(result.errors + result.checks_failed))
+    with duckdb.connect(str(result.warehouse), read_only=True) as con:
+        records = con.execute("select count(*) from intermediate.int_person_mentions").fetchall()[0][0]
+        received = con.execute("select coalesce(sum(rows_received), 0) from audit.trust_report").fetchall()[0][0]
+        evaluation = {row[0]: row[1:] for row in con.execute(
+            "select subset, precision, recall, f1 from linkage.evaluation").fetchall()}
+    stages = measure_stages(result, sampler, generate_window, sum(summary["files"].values()), int(received))
+    linkage_stage = next(s for s in stages if s.name == "linkage")
+    overall = evaluation["overall"]
+    baselines = [run_baseline(name, result.warehouse, home / "sample" / "truth", baseline_timeout_s)
+                 for name in BASELINE_NAMES]
+    linkage = {"precision": float(overall[0]), "recall": float(overall[1]), "f1": float(overall[2]),
+               "subsets": {k: {"precision": float(v[0]), "recall": float(v[1]), "f1": float(v[2])}
+                           for k, v in evaluation.items()},
+               "wall_s": linkage_stage.wall_s}
+    for b in baselines:
+        b["sijil_time_ratio"] = round(linkage_stage.wall_s / b["wall_s"], 3) if b["wall_s"] else None
+        b["sijil_f1_ratio"] = round(linkage["f1"] / b["f1"], 3) if b.get("f1") else None
+    return {
+        "persons": summary["persons"], "households": summary["households"], "records": int(records),
+        "profile": profile, "seed": seed, "commit": commit(),
+        "measured_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "machine": machine(), "total_wall_s": round(finished - started, 3),
+        "peak_rss_mb": round(max(s[2] for s in sampler.samples) / 2**20, 1),
+        "stages": [asdict(s) for s in stages], "linkage": linkage, "baselines": baselines,
+        "scratch": str(home) if kept else None,
+    }
+
+
+def markdown(doc: dict) -> str:
+    """The benchmark as a markdown table, with the machine it ran on."""
+    m = doc["machine"]
+    lines = [f"# Sijil benchmark: {doc['persons']:,} persons ({doc['records']:,} person records)", "",
+             f"Commit `{doc['commit']}`, measured {doc['measured_at']} on {m['cores']} cores, {m['memory_gb']} GB "
+             f"({m['cpu']}), Python {m['python']}; " + ", ".join(f"{k} {v}" for k, v in m["versions"].items()) + ".",
+             "", f"Total {doc['total_wall_s']:.1f} s wall, peak {doc['peak_rss_mb']:,.0f} MB (process tree).", "",
+             "| stage | wall s | CPU s | peak MB | rows in | rows out | rows/s |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    lines += [f"| {s['name']} | {s['wall_s']:.1f} | {s['cpu_s']:.1f} | {s['peak_rss_mb']:,.0f} | {s['rows_in']:,} | "
+              f"{s['rows_out']:,} | {s['rows_per_s']:,.0f} |" for s in doc["stages"]]
+    link = doc["linkage"]
+    lines += ["", "| linkage | wall s | peak MB | precision | recall | F1 | Sijil time ÷ | Sijil F1 ÷ |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|",
+              f"| Sijil | {link['wall_s']:.1f} | | {link['precision']:.4f} | {link['recall']:.4f} | {link['f1']:.4f} | | |"]
+    for b in doc["baselines"]:
+        if b["status"] == "ok":
+            lines.append(f"| {b['name']} | {b['wall_s']:.1f} | {b['peak_rss_mb']:,.0f} | {b['precision']:.4f} | "
+                         f"{b['recall']:.4f} | {b['f1']:.4f} | {b['sijil_time_ratio']} | {b['sijil_f1_ratio']} |")
+        else:
+            lines.append(f"| {b['name']} | {b['wall_s']:.1f} | {b['peak_rss_mb']:,.0f} | {b['error']} | | | | |")
+    subsets = link["subsets"]
+    lines += ["", "Linkage by subset: " + "; ".join(
+        f"{k} P {v['precision']:.4f} R {v['recall']:.4f} F1 {v['f1']:.4f}" for k, v in subsets.items()) + "."]
+    return "\n".join(lines) + "\n"
+
+
+def write_results(doc: dict, out: Path) -> Path:
+    """FILE.json and FILE.md beside it."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    table = out.with_suffix(".md")
+    table.write_text(markdown(doc), encoding="utf-8")
+    return table

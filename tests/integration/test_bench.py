@@ -1,0 +1,99 @@
+"""`sijil bench` on a tiny sample: it runs, reports every stage, and its figures are right."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from orchestration.bench import STAGES, Sampler, markdown, run_bench, write_results
+
+pytestmark = pytest.mark.integration
+
+
+def pairwise_f1(clusters: pd.Series, persons: pd.Series) -> float:
+    """Pairwise F1 counted in pandas, independently of the SQL the pipeline uses."""
+    def pairs(counts: pd.Series) -> int:
+        return int((counts * (counts - 1) // 2).sum())
+
+    frame = pd.DataFrame({"cluster": clusters.values, "person": persons.values})
+    predicted = pairs(frame.groupby("cluster").size())
+    actual = pairs(frame.groupby("person").size())
+    both = pairs(frame.groupby(["cluster", "person"]).size())
+    precision, recall = both / predicted, both / actual
+    return 2 * precision * recall / (precision + recall)
+
+
+@pytest.fixture(scope="module")
+def bench(tmp_path_factory):
+    home = tmp_path_factory.mktemp("bench")
+    return home, run_bench(1200, seed=5, keep=home)
+
+
+def test_every_stage_is_measured(bench):
+    _, doc = bench
+    names = [s["name"] for s in doc["stages"]]
+    assert names == [s for s in STAGES if s in names]  # in flow order
+    assert {"generate", "ingest", "staging", "linkage", "marts", "checks", "publish"} <= set(names)
+    for stage in doc["stages"]:
+        assert stage["wall_s"] > 0 and stage["cpu_s"] >= 0 and stage["peak_rss_mb"] > 50, stage
+    rows = {s["name"]: s for s in doc["stages"]}
+    for name in ("generate", "ingest", "staging", "linkage", "marts", "publish"):
+        assert rows[name]["rows_out"] > 0, name
+    assert rows["ingest"]["rows_in"] == rows["generate"]["rows_out"]  # every generated row was received
+    assert doc["total_wall_s"] >= sum(s["wall_s"] for s in doc["stages"]) * 0.95
+    assert doc["peak_rss_mb"] >= max(s["peak_rss_mb"] for s in doc["stages"])
+    for key in ("persons", "records", "commit", "machine", "total_wall_s", "peak_rss_mb", "stages", "linkage",
+                "baselines"):
+        assert key in doc
+    assert doc["persons"] == 1200 and doc["machine"]["cores"] >= 1
+
+
+def test_linkage_f1_agrees_with_an_independent_count(bench):
+    home, doc = bench
+    with duckdb.connect(str(home / "warehouse" / "sijil.duckdb"), read_only=True) as con:
+        frame = con.execute(f"""
+            select c.master_person_id, t.person_id, m.national_id
+            from linkage.person_clusters c
+            join intermediate.int_person_mentions m using (mention_id)
+            join read_parquet('{(home / 'sample' / 'truth' / 'records.parquet').as_posix()}') t
+              on t.source = m.source and t.entity = m.entity and t.record_key = m.record_key""").df()
+    assert doc["linkage"]["f1"] == pytest.approx(pairwise_f1(frame.master_person_id, frame.person_id), abs=1e-9)
+    exact = frame.national_id.fillna(pd.Series(range(len(frame)), index=frame.index).astype(str) + "-alone")
+    baseline = next(b for b in doc["baselines"] if b["name"] == "exact_national_id")
+    assert baseline["f1"] == pytest.approx(pairwise_f1(exact, frame.person_id), abs=1e-9)
+
+
+def test_baselines_are_timed_scored_and_compared(bench):
+    _, doc = bench
+    assert [b["name"] for b in doc["baselines"]] == ["exact_national_id", "splink_out_of_the_box"]
+    for b in doc["baselines"]:
+        assert b["status"] == "ok" and b["wall_s"] > 0 and b["peak_rss_mb"] > 0
+        assert 0 < b["f1"] <= 1 and b["sijil_f1_ratio"] == pytest.approx(doc["linkage"]["f1"] / b["f1"], abs=1e-3)
+        assert b["sijil_time_ratio"] == pytest.approx(doc["linkage"]["wall_s"] / b["wall_s"], abs=1e-3)
+
+
+def test_results_are_written_as_json_and_markdown(bench, tmp_path):
+    _, doc = bench
+    table = write_results(doc, tmp_path / "bench-1200.json")
+    assert json.loads((tmp_path / "bench-1200.json").read_text(encoding="utf-8"))["persons"] == 1200
+    text = table.read_text(encoding="utf-8")
+    assert text == markdown(doc)
+    assert "| stage | wall s | CPU s | peak MB | rows in | rows out | rows/s |" in text
+    assert f"{doc['machine']['cores']} cores" in text and "splink_out_of_the_box" in text
+
+
+def test_sampler_sees_a_child_process_memory_and_cpu():
+    child = subprocess.Popen([sys.executable, "-c",
+                              "import time; b = bytearray(300 * 2**20); t = time.time()\n"
+                              "while time.time() - t < 1.0: pass"])
+    with Sampler() as sampler:
+        child.wait()
+    peak_mb = max(s[2] for s in sampler.samples) / 2**20
+    cpu = sampler.samples[-1][1] - sampler.samples[0][1]
+    assert peak_mb > 300 and cpu > 0.5

@@ -19,11 +19,13 @@ def build_definitions(profile_code: str | None = None) -> dg.Definitions:
     from assets.linkage import build_linkage_assets
     from orchestration.dbt import build_dbt_definitions
     from quality.trust import build_trust_assets
+    from quality.volume import build_volume_checks
 
     settings = get_settings()
     profile = load_profile(profile_code or settings.profile)
     dbt_defs = build_dbt_definitions(profile)
-    python_defs = [*build_ingestion_assets(profile), *build_linkage_assets(profile), *build_trust_assets(profile)]
+    python_defs = [*build_ingestion_assets(profile), *build_linkage_assets(profile), *build_trust_assets(profile),
+                   *build_volume_checks(profile)]
     return dg.Definitions.merge(
         dg.Definitions(
             assets=[a for a in python_defs if not isinstance(a, dg.AssetChecksDefinition)],

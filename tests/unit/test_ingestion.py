@@ -199,3 +199,27 @@ def test_trust_report_flags_a_file_that_does_not_reconcile(tmp_path):
     con.execute("update audit.ingestion_ledger set control_total_loaded = control_total_loaded - 1")
     con.execute(TRUST_SQL)
     assert not con.execute("select bool_and(is_reconciled) from audit.trust_report").fetchall()[0][0]
+
+
+def test_a_delivery_far_smaller_than_the_last_fails_the_volume_check(tmp_path, monkeypatch):
+    from quality.volume import build_volume_checks
+
+    profile = dataclasses.replace(PROFILE, sources=(CONTRACT,))
+    monkeypatch.setenv("SIJIL_INBOX", str(tmp_path / "inbox"))
+    warehouse = Warehouse(path=str(tmp_path / "w.duckdb"))
+    assets = build_ingestion_assets(profile)[1:]  # the demo source (not the profile's reference tables)
+    checks = build_volume_checks(profile)
+    rows = lambda n: HEADER + "\n" + "".join(f"P{i},x,10,2024-01-05,paid\n" for i in range(n))  # noqa: E731
+
+    def deliver(n: int) -> dg.AssetCheckEvaluation:
+        _inbox(tmp_path, rows(n))
+        result = dg.materialize([*assets, *checks], resources={"warehouse": warehouse}, raise_on_error=False)
+        return result.get_asset_check_evaluations()[0]
+
+    first = deliver(100)
+    assert first.passed and first.metadata["previous_rows_received"].value == -1  # nothing to compare with
+    assert deliver(60).passed  # 40 % fewer: within the profile's 50 %
+    truncated = deliver(20)
+    assert not truncated.passed and truncated.severity == dg.AssetCheckSeverity.ERROR  # critical source: blocking
+    assert truncated.metadata["rows_received"].value == 20
+    assert truncated.metadata["previous_rows_received"].value == 60

@@ -1,0 +1,59 @@
+"""Volume checks: a delivery far smaller than the last one is a truncated or empty export.
+
+For every raw entity, the rows received in the latest load are compared with the load before
+it (both from audit.ingestion_ledger, which every build carries over from the published
+warehouse). A drop beyond the profile's `volume_drop_max` (0.5: half the rows gone) fails the
+check — blocking for a source whose contract is `severity: critical`, so nothing downstream is
+built and nothing is published until someone looks.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from assets.profiles import EntityContract, Profile, SourceContract
+from assets.warehouse import Warehouse
+
+LOADS_SQL = """
+select load_id, sum(rows_received) as rows_received, max(loaded_at) as loaded_at
+from audit.ingestion_ledger
+where source = ? and entity = ? and status = 'loaded'
+group by load_id
+order by loaded_at desc
+limit 2
+"""
+
+
+def volume_change(con, source: str, entity: str) -> tuple[int, int | None]:
+    """(rows received in the latest load, rows received in the load before, or None)."""
+    loads = con.execute(LOADS_SQL, [source, entity]).fetchall()
+    if not loads:
+        return 0, None
+    return int(loads[0][1]), (int(loads[1][1]) if len(loads) > 1 else None)
+
+
+def _volume_check(contract: SourceContract, entity: EntityContract, max_drop: float) -> dg.AssetChecksDefinition:
+    critical = contract.severity == "critical"
+
+    @dg.asset_check(asset=dg.AssetKey(["raw", entity.table]), name="volume_within_expected", blocking=critical,
+                    description=f"Rows received not more than {max_drop:.0%} below the previous delivery "
+                                "(an empty or truncated export)")
+    def volume_within_expected(warehouse: Warehouse) -> dg.AssetCheckResult:
+        with warehouse.connect(read_only=True) as con:
+            current, previous = volume_change(con, contract.source, entity.name)
+        floor = None if previous is None else previous * (1 - max_drop)
+        passed = floor is None or current >= floor
+        return dg.AssetCheckResult(
+            passed=passed,
+            severity=dg.AssetCheckSeverity.ERROR if critical else dg.AssetCheckSeverity.WARN,
+            description=None if passed else f"{entity.table}: {current:,} rows received against {previous:,} in the "
+                                            f"previous delivery (more than {max_drop:.0%} fewer)",
+            metadata={"rows_received": current, "previous_rows_received": previous if previous is not None else -1,
+                      "max_drop": max_drop})
+
+    return volume_within_expected
+
+
+def build_volume_checks(profile: Profile) -> list[dg.AssetChecksDefinition]:
+    max_drop = float(profile.volume_drop_max)
+    return [_volume_check(contract, entity, max_drop) for contract in profile.sources for entity in contract.entities]

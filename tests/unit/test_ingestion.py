@@ -92,6 +92,27 @@ def test_each_kind_of_bad_row_is_quarantined_with_reason_and_line(tmp_path):
     assert (f.rows_received, f.rows_loaded, f.rows_quarantined, f.rows_lost) == (10, 1, 9, 0)
 
 
+@pytest.mark.parametrize("chunk_rows", [3, 4, 50_000])
+def test_line_numbers_hold_across_blocks_and_quoted_fields_spanning_lines(tmp_path, monkeypatch, chunk_rows):
+    import assets.ingestion.read as read
+
+    monkeypatch.setattr(read, "CHUNK_ROWS", chunk_rows)  # small: whole-record blocks first, then record by record
+    text = (f"{HEADER}\n"
+            "P1,a,45,2024-01-05,paid\n"              # 2
+            "\n"                                      # 3 blank
+            "P2,b,46,2024-01-05,paid\n"              # 4
+            "P3,\"x\"y,47,2024-01-05,paid\n"          # 5 a quote inside an unquoted field: unparseable
+            "P4,\"two\nlines\",48,2024-01-05,paid\n"  # 6-7 one record over two lines
+            "P5,e,49,2024-01-05,paid,extra\n"        # 8 ragged
+            "P6,f,50,2024-01-05,paid\n")             # 9
+    con, report = _ingest(tmp_path, _inbox(tmp_path, text))
+    loaded = con.execute('select _line_number, name from raw."demo__payments" order by 1').fetchall()
+    assert loaded == [(2, "a"), (4, "b"), (6, "two\nlines"), (9, "f")]
+    rejected = dict(con.execute('select _line_number, _reason from quarantine."demo__payments"').fetchall())
+    assert rejected == {5: "malformed_row", 8: "malformed_row"}
+    assert (report.files[0].rows_received, report.files[0].rows_lost) == (6, 0)
+
+
 def test_bad_last_line_does_not_swallow_the_file(tmp_path):
     text = f"{HEADER}\n" + "".join(f"P{i},n,10,2024-01-05,paid\n" for i in range(50)) + "PX,n,10,2024-01-05,paid,5th\n"
     con, report = _ingest(tmp_path, _inbox(tmp_path, text))

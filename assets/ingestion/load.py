@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import fnmatch
 import hashlib
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -90,7 +89,7 @@ def inbox_files(directory: Path, inbox: Path) -> tuple[list[Path], list[tuple[Pa
     for path in sorted(directory.iterdir()):
         if path.name.startswith("."):
             continue
-        if ".." in path.name.split(os.sep) or path.name in ("..", "."):
+        if ".." in path.name:
             refused.append((path, "name contains '..'"))
             continue
         if path.is_symlink():

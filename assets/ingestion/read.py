@@ -18,6 +18,7 @@ from typing import Iterator
 from assets.errors import SijilError
 
 CHUNK_ROWS = 50_000
+CHUNK_CHARS = 8_000_000         # a chunk also ends at this much text, so huge fields keep memory bounded
 MAX_RECORD_LINES = 200          # a quoted field may span lines, but not forever
 MAX_FIELD_CHARS = 2_000_000     # larger than any real field; bounds memory per record
 csv.field_size_limit(MAX_FIELD_CHARS)
@@ -30,6 +31,10 @@ class Chunk:
     rows: list[list[str | None]] = field(default_factory=list)
     lines: list[int] = field(default_factory=list)
     rejected: list[tuple[int, str, str]] = field(default_factory=list)  # line, detail, raw text
+    chars: int = 0  # text held, to bound a chunk's memory as well as its rows
+
+    def full(self) -> bool:
+        return len(self.rows) + len(self.rejected) >= CHUNK_ROWS or self.chars >= CHUNK_CHARS
 
 
 @dataclass
@@ -108,6 +113,7 @@ def read_csv(path: Path, encoding: str, delimiter: str, stats: FileStats) -> tup
         with fh:
             for line_no, record, raw in _logical_records(fh, stats):
                 stats.records += 1
+                chunk.chars += len(raw)
                 if record is None:
                     chunk.rejected.append((line_no, "unterminated quoted field", raw))
                 else:
@@ -122,7 +128,7 @@ def read_csv(path: Path, encoding: str, delimiter: str, stats: FileStats) -> tup
                         else:
                             chunk.rows.append([f if f != "" else None for f in fields])
                             chunk.lines.append(line_no)
-                if len(chunk.rows) + len(chunk.rejected) >= CHUNK_ROWS:
+                if chunk.full():
                     yield chunk
                     chunk = Chunk()
         if chunk.rows or chunk.rejected:
@@ -178,6 +184,7 @@ def read_excel(path: Path, sheet: str | None, stats: FileStats) -> tuple[list[st
                 stats.blank_lines += 1
                 continue
             stats.records += 1
+            chunk.chars += sum(len(c) for c in cells if c is not None)
             extra = [c for c in cells[width:] if c is not None]
             if extra:
                 chunk.rejected.append((number, f"{width + len(extra)} cells where the header has {width}",
@@ -185,7 +192,7 @@ def read_excel(path: Path, sheet: str | None, stats: FileStats) -> tuple[list[st
             else:
                 chunk.rows.append((cells + [None] * width)[:width])
                 chunk.lines.append(number)
-            if len(chunk.rows) + len(chunk.rejected) >= CHUNK_ROWS:
+            if chunk.full():
                 yield chunk
                 chunk = Chunk()
         book.close()

@@ -1,0 +1,1 @@
+"""Monitoring indicators: the catalogue (config as data), the refresh's report and workbook."""

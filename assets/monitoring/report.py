@@ -90,12 +90,13 @@ def format_value(value, unit: str, lang: str) -> str:
 
 
 def bar_chart(items: list[tuple[str, float | None]], unit: str, lang: str, rtl: bool, target: float | None = None) -> str:
-    """Horizontal bars, one per item; a suppressed item is written out, not drawn as zero."""
+    """Horizontal bars, one per item; a suppressed item is written out, not drawn as zero. Coordinates
+    are left to right (the SVG's own direction); `rtl` mirrors the layout, labels on the right."""
     width, row, label_w = 460, 20, 120
     height = row * len(items) + 24
     top = max([abs(v) for _, v in items if _present(v)] + [abs(target) if _present(target) else 0, 1e-9])
     scale = (width - label_w - 70) / top
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img">']
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" style="direction:ltr">']
     for i, (label, value) in enumerate(items):
         y = 12 + i * row
         label_x = width - 4 if rtl else label_w - 6
@@ -120,12 +121,12 @@ def bar_chart(items: list[tuple[str, float | None]], unit: str, lang: str, rtl: 
 
 def column_chart(points: list[tuple[str, float | None]], unit: str, lang: str, rtl: bool, target: float | None = None) -> str:
     """Columns over time (right to left in Arabic); suppressed periods are marked ×, not drawn as zero."""
-    width, height, bottom, left = 460, 180, 40, 8
+    width, height, bottom, left = 460, 180, 40, 28
     n = max(len(points), 1)
     step = (width - 2 * left) / n
     top = max([abs(v) for _, v in points if _present(v)] + [abs(target) if _present(target) else 0, 1e-9])
     scale = (height - bottom - 20) / top
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img">',
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" style="direction:ltr">',
              f'<line x1="{left}" y1="{height - bottom}" x2="{width - left}" y2="{height - bottom}" stroke="#999"/>']
     every = max(1, math.ceil(n / 8))
     for i, (label, value) in enumerate(points):
@@ -139,7 +140,7 @@ def column_chart(points: list[tuple[str, float | None]], unit: str, lang: str, r
         else:
             parts.append(f'<text x="{x + step / 2:.1f}" y="{height - bottom - 4}" text-anchor="middle" fill="#b3261e">×'
                          f'<title>{html.escape(label)}: {html.escape(TEXT[lang]["suppressed"])}</title></text>')
-        if i % every == 0 or i == n - 1:
+        if i % every == 0:
             parts.append(f'<text x="{x + step / 2:.1f}" y="{height - bottom + 14}" text-anchor="middle">'
                          f'{html.escape(label)}</text>')
     if _present(target):

@@ -72,9 +72,10 @@ TABLES = {
         ("f", "H4", "P9", "EMERGENCY_CASH", 90, D(2025, 2, 1), None, D(2025, 2, 11), "paid", None, False, "SH1")]),
     "core.fct_shock": ("shock_id varchar, declared_on date, affected_governorate_codes varchar[]", [
         ("SH1", D(2025, 2, 1), ["AM", "ZA"])]),
-    "core.fct_shock_payment": ("shock_id varchar, household_key varchar, amount decimal(18,3), status varchar, "
-                               "paid_on date, was_existing_beneficiary boolean, is_top_up boolean", [
-        ("SH1", "H1", 50, "paid", D(2025, 2, 4), True, True), ("SH1", "H4", 90, "paid", D(2025, 2, 11), False, False)]),
+    "core.fct_shock_payment": ("shock_id varchar, household_key varchar, person_key varchar, amount decimal(18,3), "
+                               "status varchar, paid_on date, was_existing_beneficiary boolean, is_top_up boolean", [
+        ("SH1", "H1", "P1", 50, "paid", D(2025, 2, 4), True, True),
+        ("SH1", "H4", "P9", 90, "paid", D(2025, 2, 11), False, False)]),
     "core.fct_service": ("person_key varchar, source varchar, service_type varchar, started_on date, ended_on date, "
                          "outcome varchar, days_open bigint", [
         ("P6", "mosd_services", "disability", D(2024, 12, 1), None, None, None),

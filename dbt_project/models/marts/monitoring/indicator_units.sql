@@ -304,11 +304,14 @@ shocks as (
     join periods d on s.declared_on between d.period_start and d.period_end
 ),
 
--- Each household's first paid emergency payment per shock.
+-- Each household's first paid emergency payment per shock (a recipient whose household the
+-- registry does not know counts as a household of its own rather than being dropped).
 first_emergency as (
-    select shock_id, household_key, min(paid_on) as first_paid_on, bool_or(was_existing_beneficiary) as was_existing
+    select shock_id,
+           case when household_key = 'unknown' then 'person:' || person_key else household_key end as household_key,
+           min(paid_on) as first_paid_on, bool_or(was_existing_beneficiary) as was_existing
     from {{ ref('fct_shock_payment') }}
-    where status = 'paid' and paid_on is not null and household_key <> 'unknown'
+    where status = 'paid' and paid_on is not null and (household_key <> 'unknown' or person_key <> 'unknown')
     group by all
 ),
 

@@ -1,5 +1,6 @@
 """The refresh's monitoring outputs: after the monitoring marts, the bilingual HTML report and the
-Excel workbook of the published indicator tables, under $SIJIL_HOME/reports/."""
+Excel workbook of the published indicator tables. A run writes them beside the warehouse file it
+builds; publishing a checked build moves them to $SIJIL_HOME/reports/ (assets.publish.wap)."""
 
 from __future__ import annotations
 
@@ -13,17 +14,13 @@ from assets.monitoring.published import load_published
 from assets.monitoring.report import render_report
 from assets.monitoring.workbook import write_workbook
 from assets.profiles import Profile
-from assets.settings import get_settings
+from assets.publish.wap import build_reports
 from assets.warehouse import Warehouse
 
 REPORT_NAME = "indicators.html"
 WORKBOOK_NAME = "indicators.xlsx"
 UPSTREAM = [["monitoring", "indicator_values"], ["monitoring", "pillar_scorecard"],
             ["monitoring", "indicator_catalogue"], ["monitoring", "indicator_targets"], ["core", "dim_geography"]]
-
-
-def reports_dir() -> Path:
-    return get_settings().home / "reports"
 
 
 def write_outputs(published, profile: Profile, directory: Path, generated: str) -> dict[str, Path]:
@@ -49,7 +46,7 @@ def build_monitoring_assets(profile: Profile) -> list:
         with warehouse.connect(read_only=True) as con:
             published = load_published(con)
         generated = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-        paths = write_outputs(published, profile, reports_dir(), generated)
+        paths = write_outputs(published, profile, build_reports(warehouse.resolved_path()), generated)
         shown = published.values[~published.values.is_suppressed]
         return dg.MaterializeResult(metadata={
             "report": dg.MetadataValue.path(str(paths["report"])),

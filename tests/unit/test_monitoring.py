@@ -155,3 +155,24 @@ def test_indicator_rows_filter_by_pillar_and_period():
     with pytest.raises(SijilError, match="--pillar must be one of"):
         indicator_rows(published, pillar="karamaa")
     assert format_frame(scorecard, "csv").splitlines()[0].startswith("indicator_code,pillar,name_en")
+
+
+def test_reports_are_published_with_their_build_and_discarded_with_a_failed_one(tmp_path):
+    from assets.publish.wap import _publish_reports, build_reports, discard
+
+    build = tmp_path / "builds" / "20261122T220000.duckdb"
+    build.parent.mkdir()
+    build.write_bytes(b"")
+    built = build_reports(build)
+    built.mkdir()
+    (built / "indicators.html").write_text("<html>new</html>", encoding="utf-8")
+    published = tmp_path / "reports"
+    published.mkdir()
+    (published / "indicators.html").write_text("<html>old</html>", encoding="utf-8")
+    discard(build)
+    assert not build.exists() and not built.exists()
+    assert (published / "indicators.html").read_text(encoding="utf-8") == "<html>old</html>"
+    built.mkdir()
+    (built / "indicators.html").write_text("<html>new</html>", encoding="utf-8")
+    _publish_reports(built, published)
+    assert (published / "indicators.html").read_text(encoding="utf-8") == "<html>new</html>" and not built.exists()

@@ -59,6 +59,17 @@ def _cmd_query(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_indicators(args: argparse.Namespace) -> int:
+    from assets.monitoring.published import indicator_rows, load_published
+    from assets.publish.query import format_frame, open_analytics
+    from assets.settings import get_settings
+
+    with open_analytics(get_settings()) as con:
+        published = load_published(con)
+    sys.stdout.write(format_frame(indicator_rows(published, args.pillar, args.period), args.format))
+    return 0
+
+
 def _cmd_rollback(args: argparse.Namespace) -> int:
     from assets.publish.analytics import load_publish_config
     from assets.publish.pseudonyms import load_key
@@ -113,6 +124,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--file", help="a file holding the SQL")
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
     p.set_defaults(func=_cmd_query)
+
+    p = sub.add_parser("indicators", help="the published indicators: the scorecard, or every cell of one period")
+    p.add_argument("--pillar", choices=["karama", "tamkeen", "forsa", "sumud", "cross"])
+    p.add_argument("--period", help="YYYY-MM, YYYY-Qn or YYYY (default: each indicator against its target)")
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    p.set_defaults(func=_cmd_indicators)
 
     p = sub.add_parser("rollback", help="restore a kept earlier version as the published warehouse")
     p.add_argument("--version", help="version to restore (default: the newest kept)")

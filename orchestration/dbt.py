@@ -36,6 +36,7 @@ def dbt_vars(profile: Profile, reference_date: str | None = None) -> dict[str, A
         "phone_pattern": ids["phone"]["pattern"],
         "poverty_line_pc_month": float(profile.poverty_line_pc_month),
         "disclosure_k": int(profile.disclosure_k),
+        "pensionable_age": int(profile.pensionable_age),
         "nationality_code": profile.nationality_code,
         "source_trust": list(profile.source_trust),
         "household_sources": list(profile.household_sources),

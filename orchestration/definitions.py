@@ -17,6 +17,7 @@ def build_definitions(profile_code: str | None = None) -> dg.Definitions:
     """All of Sijil for one country profile (SIJIL_PROFILE by default)."""
     from assets.ingestion import build_ingestion_assets
     from assets.linkage import build_linkage_assets
+    from assets.monitoring import build_monitoring_assets
     from orchestration.dbt import build_dbt_definitions
     from quality.trust import build_trust_assets
     from quality.volume import build_volume_checks
@@ -25,7 +26,7 @@ def build_definitions(profile_code: str | None = None) -> dg.Definitions:
     profile = load_profile(profile_code or settings.profile)
     dbt_defs = build_dbt_definitions(profile)
     python_defs = [*build_ingestion_assets(profile), *build_linkage_assets(profile), *build_trust_assets(profile),
-                   *build_volume_checks(profile)]
+                   *build_volume_checks(profile), *build_monitoring_assets(profile)]
     return dg.Definitions.merge(
         dg.Definitions(
             assets=[a for a in python_defs if not isinstance(a, dg.AssetChecksDefinition)],

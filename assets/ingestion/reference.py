@@ -4,13 +4,16 @@
 import dagster as dg
 import pandas as pd
 
+from assets.monitoring.catalogue import catalogue_frames, catalogue_path, load_catalogue
 from assets.profiles import Profile
 from assets.text.arabic import normalize_name
 from assets.warehouse import Warehouse
 
 
 def reference_frames(profile: Profile) -> dict[str, pd.DataFrame]:
-    """ref_governorates, ref_governorate_aliases, ref_programmes, ref_identifier_types."""
+    """ref_governorates, ref_governorate_aliases, ref_programmes, ref_identifier_types, and the
+    indicator catalogue (ref_indicators, ref_indicator_disaggregations, ref_indicator_targets,
+    ref_pillars)."""
     size = float(profile.mean_household_size)
     governorates = pd.DataFrame([{
         "code": g["code"], "name_en": g["name_en"], "name_ar": g["name_ar"],
@@ -29,7 +32,8 @@ def reference_frames(profile: Profile) -> dict[str, pd.DataFrame]:
                                 for k, v in profile.identifiers.items()])
     programmes = pd.DataFrame(profile.programmes()).replace({"": None})
     return {"ref_governorates": governorates, "ref_governorate_aliases": aliases,
-            "ref_programmes": programmes, "ref_identifier_types": identifiers}
+            "ref_programmes": programmes, "ref_identifier_types": identifiers,
+            **catalogue_frames(load_catalogue(catalogue_path(profile)))}
 
 
 REFERENCE_TABLES = {
@@ -37,6 +41,10 @@ REFERENCE_TABLES = {
     "ref_governorate_aliases": "Every spelling of a governorate, normalised, and its code | تهجئات المحافظات ورموزها",
     "ref_programmes": "The profile's programme catalogue | دليل البرامج",
     "ref_identifier_types": "Identifier types and their formats | أنواع المعرّفات وصيغها",
+    "ref_indicators": "The monitoring indicator catalogue | دليل مؤشرات المتابعة",
+    "ref_indicator_disaggregations": "Disaggregations published per indicator | التصنيفات المنشورة لكل مؤشر",
+    "ref_indicator_targets": "Annual targets per indicator to 2033 | المستهدفات السنوية حتى 2033",
+    "ref_pillars": "Strategy pillars | محاور الاستراتيجية",
 }
 
 

@@ -38,6 +38,13 @@ def run_query(sql: str, fmt: str, settings: Settings) -> str:
             raise SijilError(f"query failed: {exc}") from exc
         except duckdb.Error as exc:
             raise SijilError(f"query failed: {exc}") from exc
+    return format_frame(frame, fmt)
+
+
+def format_frame(frame, fmt: str) -> str:
+    """A result printed as an aligned table, CSV or JSON records."""
+    if fmt not in FORMATS:
+        raise SijilError(f"--format must be one of {', '.join(FORMATS)}")
     if fmt == "csv":
         return frame.to_csv(index=False)
     if fmt == "json":

@@ -39,6 +39,17 @@ def analytics_path(settings: Settings) -> Path:
     return settings.published_warehouse.parent / "analytics.duckdb"
 
 
+def reports_path(settings: Settings) -> Path:
+    """Where the published report and workbook live (what M&E officers open)."""
+    return settings.home / "reports"
+
+
+def build_reports(warehouse: Path) -> Path:
+    """Where a run writes its report and workbook: beside the warehouse file it builds, so that
+    only a published build's reports replace the published ones."""
+    return warehouse.with_name(warehouse.stem + ".reports")
+
+
 def begin_build(settings: Settings, run_name: str) -> Path:
     """A fresh build file, starting from the published warehouse (linkage ids and history
     carry over); the published file itself is never written by a refresh."""
@@ -70,17 +81,28 @@ def publish(build: Path, settings: Settings, key, config: dict) -> PublishResult
         shutil.copyfile(published, keep / f"sijil-{version}.duckdb")
     os.replace(build, published)
     os.replace(analytics_build, analytics_path(settings))
+    _publish_reports(build_reports(build), reports_path(settings))
     old = sorted(keep.glob("sijil-*.duckdb"))
     for stale in old[: max(0, len(old) - int(config.get("keep_versions", 3)))]:
         stale.unlink()
     return PublishResult(published, analytics_path(settings), version, rows)
 
 
+def _publish_reports(built: Path, published: Path) -> None:
+    if not built.is_dir():
+        return
+    published.mkdir(parents=True, exist_ok=True)
+    for path in built.iterdir():
+        os.replace(path, published / path.name)
+    built.rmdir()
+
+
 def discard(build: Path) -> None:
-    """Remove a build that failed its checks (the published warehouse is untouched)."""
+    """Remove a build that failed its checks (the published warehouse and reports are untouched)."""
     for path in (build, build.with_name(build.stem + ".analytics.duckdb")):
         if path.exists():
             path.unlink()
+    shutil.rmtree(build_reports(build), ignore_errors=True)
 
 
 def rollback(settings: Settings, key, config: dict, version: str | None = None) -> str:

@@ -1,0 +1,75 @@
+{#- Building blocks of the monitoring marts: the dimensions every indicator unit carries, age
+    groups, and statistical disclosure control. -#}
+
+{% macro indicator_dimensions() -%}
+{{ return(['governorate', 'sex', 'age_group', 'age_group_ilo', 'disability', 'disability_severity',
+           'refugee_status', 'quintile', 'household_size_band', 'channel', 'category', 'shock']) }}
+{%- endmacro %}
+
+{#- One unit row's dimension columns: `values` maps a dimension to a SQL expression; the others are null. -#}
+{% macro dimension_columns(values) -%}
+{%- for d in indicator_dimensions() -%}
+cast({{ values.get(d, 'null') }} as varchar) as {{ d }}{{ ',' if not loop.last }}
+{% endfor -%}
+{%- endmacro %}
+
+{#- Dimensions of a person unit (alias of a person_periods row). -#}
+{% macro person_dimensions(p) -%}
+{{ return({'governorate': p ~ '.governorate_code', 'sex': p ~ '.sex', 'age_group': p ~ '.age_group',
+           'age_group_ilo': p ~ '.age_group_ilo', 'disability': p ~ '.disability',
+           'disability_severity': p ~ '.disability_severity', 'refugee_status': p ~ '.refugee_status',
+           'quintile': p ~ '.quintile', 'household_size_band': p ~ '.household_size_band'}) }}
+{%- endmacro %}
+
+{#- Dimensions of a household unit: sex and age of the head, disability of any member. -#}
+{% macro household_dimensions(h) -%}
+{{ return({'governorate': h ~ '.governorate_code', 'sex': h ~ '.head_sex', 'age_group': h ~ '.age_group',
+           'age_group_ilo': h ~ '.age_group_ilo', 'disability': h ~ '.disability',
+           'refugee_status': h ~ '.refugee_status', 'quintile': h ~ '.quintile',
+           'household_size_band': h ~ '.household_size_band'}) }}
+{%- endmacro %}
+
+{% macro age_at(birth_date, on_date) -%}
+(date_diff('year', {{ birth_date }}, {{ on_date }})
+ - case when strftime({{ birth_date }}, '%m%d') > strftime({{ on_date }}, '%m%d') then 1 else 0 end)
+{%- endmacro %}
+
+{% macro age_group(age) -%}
+case when {{ age }} is null or {{ age }} < 0 then 'unknown' when {{ age }} < 5 then '0-4' when {{ age }} < 18 then '5-17'
+     when {{ age }} < 25 then '18-24' when {{ age }} < 60 then '25-59' else '60+' end
+{%- endmacro %}
+
+{% macro age_group_ilo(age) -%}
+case when {{ age }} is null or {{ age }} < 0 then 'unknown' when {{ age }} < 15 then '0-14'
+     when {{ age }} < 65 then '15-64' else '65+' end
+{%- endmacro %}
+
+{% macro household_size_band(size) -%}
+case when {{ size }} is null then 'unknown' when {{ size }} <= 2 then '1-2' when {{ size }} <= 4 then '3-4'
+     when {{ size }} <= 6 then '5-6' else '7+' end
+{%- endmacro %}
+
+{#- Primary suppression of one cell (reference/indicators.md): a count below k; a rate whose
+    numerator, denominator or their difference is below k. Zero counts may be shown. Counts are
+    numerator/denominator for shares, the units behind the figure for every other kind. -#}
+{% macro is_primary_suppressed(kind, numerator, denominator, units, units_numerator, k) -%}
+case
+    when {{ kind }} = 'share' then
+        {{ denominator }} < {{ k }}
+        or ({{ numerator }} > 0 and {{ numerator }} < {{ k }})
+        or ({{ denominator }} - {{ numerator }} > 0 and {{ denominator }} - {{ numerator }} < {{ k }})
+    when {{ kind }} = 'ratio' then
+        {{ units }} < {{ k }}
+        or ({{ units_numerator }} > 0 and {{ units_numerator }} < {{ k }})
+    when {{ kind }} in ('sum', 'count') then
+        {{ units_numerator }} > 0 and {{ units_numerator }} < {{ k }}
+    else {{ units }} < {{ k }}
+end
+{%- endmacro %}
+
+{#- The select list of a unit of a share indicator: it counts 1 in the denominator, and 1 in the
+    numerator when `condition` holds. -#}
+{% macro share_unit(code, alias, dimensions, condition) -%}
+select '{{ code }}' as indicator_code, {{ alias }}.grain, {{ alias }}.period_start, {{ dimension_columns(dimensions) }},
+       case when {{ condition }} then 1.0 else 0.0 end as num, 1.0 as den, null::double as measure
+{%- endmacro %}

@@ -1,0 +1,486 @@
+{#- One row per unit an indicator counts (person, household, payment, case, shock response) and
+    period: its dimensions, its contribution to the numerator and denominator, and a measure for
+    percentile indicators. indicator_cells adds the rows up; the formulas of
+    reference/indicators.md are here, one CTE per indicator. Regular cash social assistance
+    means paid payments of programmes with sp_type SA, benefit_type cash, not shock response. -#}
+with periods as (
+    select * from {{ ref('indicator_periods') }}
+),
+
+persons as (
+    select person_key, household_key, governorate_code, sex, birth_date, refugee_status,
+           case when disability_flag then 'yes' else 'no' end as disability, disability_severity
+    from {{ ref('dim_person') }}
+    where person_key <> 'unknown'
+),
+
+households as (
+    select h.household_key, h.governorate_code, coalesce(h.head_sex, 'unknown') as head_sex, hp.birth_date as head_birth_date,
+           case when h.is_refugee_household then 'refugee' else coalesce(hp.refugee_status, 'unknown') end as refugee_status,
+           case when h.has_member_with_disability then 'yes' else 'no' end as disability,
+           coalesce(cast(h.registry_quintile as varchar), 'unknown') as quintile, h.registry_quintile,
+           {{ household_size_band('h.household_size') }} as household_size_band,
+           h.household_size, h.welfare_pc_month, h.welfare_source, h.is_eligible, h.last_updated_on,
+           h.cash_programme_status
+    from {{ ref('dim_household') }} h
+    left join persons hp on hp.person_key = h.head_person_key
+    where h.household_key <> 'unknown'
+),
+
+household_periods as (
+    select h.*, d.grain, d.period_start, d.period_end, d.is_current, d.months_covered,
+           {{ age_group(age_at('h.head_birth_date', 'd.period_end')) }} as age_group,
+           {{ age_group_ilo(age_at('h.head_birth_date', 'd.period_end')) }} as age_group_ilo
+    from households h cross join periods d
+),
+
+person_periods as (
+    select p.*, h.quintile, h.registry_quintile, h.household_size_band,
+           d.grain, d.period_start, d.period_end, d.is_current,
+           {{ age_at('p.birth_date', 'd.period_end') }} as age,
+           {{ age_group(age_at('p.birth_date', 'd.period_end')) }} as age_group,
+           {{ age_group_ilo(age_at('p.birth_date', 'd.period_end')) }} as age_group_ilo
+    from persons p
+    left join households h using (household_key)
+    cross join periods d
+),
+
+programmes as (
+    select * from {{ ref('dim_programme') }}
+),
+
+regular_cash as (
+    select p.*
+    from {{ ref('fct_payment') }} p
+    join programmes g using (programme_code)
+    where g.sp_type = 'SA' and g.benefit_type = 'cash' and not g.is_shock_response
+),
+
+regular_paid as (
+    select * from regular_cash where status = 'paid' and household_key <> 'unknown'
+),
+
+-- Households paid regular cash social assistance in a period: amount and months paid.
+household_paid as (
+    select r.household_key, d.grain, d.period_start, sum(r.amount) as amount,
+           count(distinct r.period_month) as months_paid
+    from regular_paid r
+    join periods d on r.period_month between d.period_start and d.period_end
+    group by all
+),
+
+-- Households paid any cash benefit (any programme, shock response included) in a period.
+household_paid_any as (
+    select distinct p.household_key, d.grain, d.period_start
+    from {{ ref('fct_payment') }} p
+    join programmes g using (programme_code)
+    join periods d on coalesce(p.paid_on, p.period_month) between d.period_start and d.period_end
+    where p.status = 'paid' and g.benefit_type = 'cash' and p.household_key <> 'unknown'
+),
+
+services as (
+    select * from {{ ref('fct_service') }} where person_key <> 'unknown'
+),
+
+service_in_period as (
+    select distinct s.person_key, s.service_type, d.grain, d.period_start
+    from services s
+    join periods d on s.started_on <= d.period_end
+                  and coalesce(s.ended_on, d.period_end) >= d.period_start
+    where s.service_type in ('disability', 'health_insurance')
+),
+
+-- Enrolled in an academic year (1 September to 31 August) overlapping the period.
+school_in_period as (
+    select distinct s.person_key, d.grain, d.period_start
+    from services s
+    join periods d on s.started_on <= d.period_end and s.started_on + interval 1 year > d.period_start
+    where s.service_type = 'schooling' and s.outcome = 'enrolled'
+),
+
+school_periods as (
+    select d.grain, d.period_start
+    from periods d
+    where d.period_end >= (select min(started_on) from services where service_type = 'schooling')
+),
+
+contributing as (
+    select distinct c.person_key, d.grain, d.period_start
+    from {{ ref('fct_social_security') }} c
+    join periods d on c.contribution_month between d.period_start and d.period_end
+    where c.is_active and c.person_key <> 'unknown'
+),
+
+pensioned as (
+    select person_key, min(started_on) as started_on
+    from {{ ref('fct_pension') }} where person_key <> 'unknown'
+    group by person_key
+),
+
+activated as (
+    select distinct l.person_key, d.grain, d.period_start
+    from {{ ref('fct_labour_programme') }} l
+    join periods d on l.started_on <= d.period_end and coalesce(l.ended_on, d.period_end) >= d.period_start
+    where l.person_key <> 'unknown'
+),
+
+k1 as (
+    {{ share_unit('K1', 'h', household_dimensions('h'), "p.household_key is not null") }}
+    from household_periods h
+    left join household_paid p using (household_key, grain, period_start)
+),
+
+k2 as (
+    {{ share_unit('K2', 'x', person_dimensions('x'), "p.household_key is not null") }}
+    from person_periods x
+    left join household_paid p using (household_key, grain, period_start)
+),
+
+k3 as (
+    {{ share_unit('K3', 'x', person_dimensions('x'), "p.household_key is not null") }}
+    from person_periods x
+    left join household_paid p using (household_key, grain, period_start)
+    where x.registry_quintile = 1
+),
+
+k4 as (
+    {{ share_unit('K4', 'h', household_dimensions('h'), "p.household_key is null") }}
+    from household_periods h
+    left join household_paid p using (household_key, grain, period_start)
+    where h.welfare_source = 'survey' and h.is_eligible
+),
+
+k5 as (
+    {{ share_unit('K5', 'h', household_dimensions('h'), "not h.is_eligible") }}
+    from household_periods h
+    join household_paid p using (household_key, grain, period_start)
+    where h.welfare_source = 'survey'
+),
+
+k6 as (
+    select 'K6', h.grain, h.period_start, {{ dimension_columns(household_dimensions('h')) }},
+           case when h.registry_quintile = 1 then p.amount else 0 end, p.amount, null
+    from household_periods h
+    join household_paid p using (household_key, grain, period_start)
+    where h.registry_quintile is not null
+),
+
+k7 as (
+    {{ share_unit('K7', 'x', person_dimensions('x'), "x.registry_quintile = 1") }}
+    from person_periods x
+    join household_paid p using (household_key, grain, period_start)
+    where x.registry_quintile is not null
+),
+
+k8 as (
+    select 'K8', h.grain, h.period_start, {{ dimension_columns(household_dimensions('h')) }},
+           p.amount, h.welfare_pc_month * h.household_size * h.months_covered, null
+    from household_periods h
+    join household_paid p using (household_key, grain, period_start)
+    where h.welfare_pc_month > 0 and h.household_size > 0
+),
+
+k9 as (
+    select unnest(['K9', 'K9P', 'K9L']) as indicator_code, h.grain, h.period_start,
+           {{ dimension_columns(household_dimensions('h')) }},
+           p.amount,
+           unnest([p.months_paid, p.months_paid * h.household_size,
+                   p.months_paid * h.household_size * {{ var('poverty_line_pc_month') }}]), null
+    from household_periods h
+    join household_paid p using (household_key, grain, period_start)
+    where h.household_size > 0
+),
+
+scheduled as (
+    select r.*, d.grain, d.period_start, hh.governorate_code
+    from regular_cash r
+    join periods d on r.due_on between d.period_start and d.period_end
+    left join households hh using (household_key)
+    where r.status in ('paid', 'failed', 'pending')
+),
+
+k10 as (
+    select 'K10', s.grain, s.period_start, {{ dimension_columns({'governorate': 's.governorate_code', 'channel': 's.channel'}) }},
+           case when s.status = 'paid' and s.paid_on <= s.due_on then 1.0 else 0.0 end, 1.0, null
+    from scheduled s
+    union all
+    select 'K10M', s.grain, s.period_start, {{ dimension_columns({'governorate': 's.governorate_code', 'channel': 's.channel'}) }},
+           null, null, greatest(date_diff('day', s.due_on, s.paid_on), 0)
+    from scheduled s
+    where s.status = 'paid' and s.paid_on is not null
+),
+
+-- Benefit–cost ratio: poverty gap of the period before and after the transfers (welfare is pre-transfer).
+k11 as (
+    select 'K11', h.grain, h.period_start, {{ dimension_columns(household_dimensions('h')) }},
+           h.household_size * h.months_covered * greatest({{ var('poverty_line_pc_month') }} - h.welfare_pc_month, 0)
+           - h.household_size * h.months_covered * greatest({{ var('poverty_line_pc_month') }}
+               - (h.welfare_pc_month + p.amount / (h.household_size * h.months_covered)), 0),
+           p.amount, null
+    from household_periods h
+    join household_paid p using (household_key, grain, period_start)
+    where h.welfare_pc_month is not null and h.household_size > 0 and h.months_covered > 0
+),
+
+t1 as (
+    {{ share_unit('T1', 'x', person_dimensions('x'), "p.household_key is not null") }}
+    from person_periods x
+    left join household_paid p using (household_key, grain, period_start)
+    where x.age between 0 and 17
+),
+
+t2 as (
+    {{ share_unit('T2', 'x', person_dimensions('x'), "p.household_key is not null or s.person_key is not null") }}
+    from person_periods x
+    left join household_paid p using (household_key, grain, period_start)
+    left join service_in_period s on s.person_key = x.person_key and s.grain = x.grain
+                                 and s.period_start = x.period_start and s.service_type = 'disability'
+    where x.disability = 'yes'
+),
+
+t3 as (
+    {{ share_unit('T3', 'x', person_dimensions('x'), "s.person_key is not null") }}
+    from person_periods x
+    join household_paid p using (household_key, grain, period_start)
+    left join service_in_period s on s.person_key = x.person_key and s.grain = x.grain
+                                 and s.period_start = x.period_start and s.service_type = 'health_insurance'
+),
+
+t4 as (
+    {{ share_unit('T4', 'x', person_dimensions('x'), "s.person_key is not null") }}
+    from person_periods x
+    join household_paid p using (household_key, grain, period_start)
+    join school_periods using (grain, period_start)
+    left join school_in_period s on s.person_key = x.person_key and s.grain = x.grain and s.period_start = x.period_start
+    where x.age between 6 and 15
+),
+
+t5 as (
+    select 'T5', d.grain, d.period_start,
+           {{ dimension_columns({'governorate': 'coalesce(x.governorate_code, \'unknown\')', 'sex': 'coalesce(x.sex, \'unknown\')',
+                                 'category': 's.service_type'}) }},
+           case when s.outcome = 'delivered' and s.days_open <= 30 then 1.0 else 0.0 end, 1.0, null
+    from services s
+    join periods d on s.started_on between d.period_start and d.period_end
+    left join persons x using (person_key)
+    where s.source = 'mosd_services' and s.service_type in ('referral', 'case_management')
+),
+
+f1 as (
+    {{ share_unit('F1', 'x', person_dimensions('x'), "c.person_key is not null") }}
+    from person_periods x
+    left join contributing c using (person_key, grain, period_start)
+    where x.age between 15 and 64
+),
+
+f2 as (
+    {{ share_unit('F2', 'x', person_dimensions('x'), "s.started_on <= x.period_end") }}
+    from person_periods x
+    left join pensioned s using (person_key)
+    where x.age >= {{ var('pensionable_age') }}
+),
+
+f3 as (
+    {{ share_unit('F3', 'x', person_dimensions('x'), "a.person_key is not null") }}
+    from person_periods x
+    join household_paid p using (household_key, grain, period_start)
+    left join activated a on a.person_key = x.person_key and a.grain = x.grain and a.period_start = x.period_start
+    where x.age between 15 and 64
+),
+
+f4 as (
+    select 'F4', d.grain, d.period_start,
+           {{ dimension_columns({'governorate': 'coalesce(h.governorate_code, \'unknown\')', 'sex': 'coalesce(h.head_sex, \'unknown\')'}) }},
+           case when e.exit_reason in ('employment', 'income_increase') then 1.0 else 0.0 end, 1.0, null
+    from {{ ref('fct_enrolment') }} e
+    join periods d on e.ended_on between d.period_start and d.period_end
+    left join households h using (household_key)
+    where e.source = 'naf_takaful' and e.status = 'exited'
+),
+
+shocks as (
+    select s.*, d.grain, d.period_start
+    from {{ ref('fct_shock') }} s
+    join periods d on s.declared_on between d.period_start and d.period_end
+),
+
+-- Each household's first paid emergency payment per shock (a recipient whose household the
+-- registry does not know counts as a household of its own rather than being dropped).
+first_emergency as (
+    select shock_id,
+           case when household_key = 'unknown' then 'person:' || person_key else household_key end as household_key,
+           min(paid_on) as first_paid_on, bool_or(was_existing_beneficiary) as was_existing
+    from {{ ref('fct_shock_payment') }}
+    where status = 'paid' and paid_on is not null and (household_key <> 'unknown' or person_key <> 'unknown')
+    group by all
+),
+
+s1 as (
+    select unnest(['S1', 'S1P90', 'S1W7', 'S1W14', 'S1W30']) as indicator_code, s.grain, s.period_start,
+           {{ dimension_columns({'governorate': 'coalesce(h.governorate_code, \'unknown\')', 'shock': 's.shock_id',
+                                 'category': "case when f.was_existing then 'existing_beneficiary' else 'new_beneficiary' end"}) }},
+           unnest([null, null,
+                   case when date_diff('day', s.declared_on, f.first_paid_on) <= 7 then 1.0 else 0.0 end,
+                   case when date_diff('day', s.declared_on, f.first_paid_on) <= 14 then 1.0 else 0.0 end,
+                   case when date_diff('day', s.declared_on, f.first_paid_on) <= 30 then 1.0 else 0.0 end]),
+           unnest([null, null, 1.0, 1.0, 1.0]),
+           unnest([date_diff('day', s.declared_on, f.first_paid_on), date_diff('day', s.declared_on, f.first_paid_on), null, null, null])
+    from first_emergency f
+    join shocks s using (shock_id)
+    left join households h using (household_key)
+),
+
+-- Regular beneficiaries in the 3 months before each shock.
+existing_before as (
+    select distinct s.shock_id, r.household_key
+    from regular_paid r
+    join shocks s on r.paid_on >= s.declared_on - interval 3 month and r.paid_on < s.declared_on
+    where s.grain = 'year'
+),
+
+affected_households as (
+    select s.shock_id, s.grain, s.period_start, h.*
+    from shocks s
+    join households h on list_contains(s.affected_governorate_codes, h.governorate_code)
+),
+
+s2 as (
+    select unnest(['S2', 'S2N', 'S4']) as indicator_code, a.grain, a.period_start,
+           {{ dimension_columns({'governorate': 'a.governorate_code', 'shock': 'a.shock_id', 'refugee_status': 'a.refugee_status',
+                                 'sex': 'a.head_sex', 'disability': 'a.disability'}) }},
+           unnest([case when f.household_key is not null and e.household_key is null then 1.0 else 0.0 end,
+                   case when f.household_key is not null and e.household_key is null then 1.0 else 0.0 end,
+                   case when f.household_key is not null then 1.0 else 0.0 end]),
+           unnest([1.0, null, 1.0]), null
+    from affected_households a
+    left join first_emergency f on f.shock_id = a.shock_id and f.household_key = a.household_key
+    left join existing_before e on e.shock_id = a.shock_id and e.household_key = a.household_key
+),
+
+top_ups as (
+    select shock_id, household_key, sum(amount) as amount, list(distinct cast(date_trunc('month', paid_on) as date)) as months
+    from {{ ref('fct_shock_payment') }}
+    where status = 'paid' and is_top_up and household_key <> 'unknown'
+    group by all
+),
+
+top_up_months as (
+    select distinct shock_id, unnest(months) as month_start from top_ups
+),
+
+regular_in_top_up_months as (
+    select m.shock_id, r.household_key, sum(r.amount) as amount
+    from top_up_months m
+    join regular_paid r on cast(date_trunc('month', r.paid_on) as date) = m.month_start
+    group by all
+),
+
+s3 as (
+    select 'S3', a.grain, a.period_start, {{ dimension_columns({'governorate': 'a.governorate_code', 'shock': 'a.shock_id'}) }},
+           coalesce(t.amount, 0), coalesce(r.amount, 0), null
+    from affected_households a
+    left join top_ups t on t.shock_id = a.shock_id and t.household_key = a.household_key
+    left join regular_in_top_up_months r on r.shock_id = a.shock_id and r.household_key = a.household_key
+    where t.household_key is not null or r.household_key is not null
+    union all
+    select 'S3B', a.grain, a.period_start, {{ dimension_columns({'governorate': 'a.governorate_code', 'shock': 'a.shock_id'}) }},
+           case when t.household_key is not null then 1.0 else 0.0 end, 1.0, null
+    from affected_households a
+    join existing_before e on e.shock_id = a.shock_id and e.household_key = a.household_key
+    left join top_ups t on t.shock_id = a.shock_id and t.household_key = a.household_key
+),
+
+-- Registry readiness and freshness: known only as of the reference date (current periods).
+s5 as (
+    {{ share_unit('S5', 'h', household_dimensions('h'), "h.last_updated_on > h.period_end - interval 24 month") }}
+    from household_periods h
+    where h.is_current and h.cash_programme_status is not null
+    union all
+    {{ share_unit('X5', 'h', household_dimensions('h'), "h.last_updated_on > h.period_end - interval 24 month") }}
+    from household_periods h
+    where h.is_current
+),
+
+x1 as (
+    select 'X1', x.grain, x.period_start, {{ dimension_columns(person_dimensions('x')) }},
+           case when a.household_key is not null or c.person_key is not null or s.started_on <= x.period_end
+                then 1.0 else 0.0 end, 1.0, null
+    from person_periods x
+    left join household_paid_any a using (household_key, grain, period_start)
+    left join contributing c using (person_key, grain, period_start)
+    left join pensioned s using (person_key)
+),
+
+grouped_paid as (
+    select distinct p.household_key, d.grain, d.period_start
+    from {{ ref('fct_payment') }} p
+    join programmes g using (programme_code)
+    join periods d on p.period_month between d.period_start and d.period_end
+    where p.status = 'paid' and g.exclusivity_group is not null and p.household_key <> 'unknown'
+),
+
+duplicates as (
+    select b.*, d.grain, d.period_start
+    from {{ ref('fct_duplicate_benefit') }} b
+    join periods d on b.period_month between d.period_start and d.period_end
+    where b.case_type = 'paid_by_overlapping_programmes'
+),
+
+x2 as (
+    select 'X2', h.grain, h.period_start, {{ dimension_columns(household_dimensions('h')) }},
+           case when exists (select 1 from duplicates b where b.household_key = g.household_key and b.grain = g.grain
+                             and b.period_start = g.period_start) then 1.0 else 0.0 end, 1.0, null
+    from grouped_paid g
+    join household_periods h using (household_key, grain, period_start)
+    union all
+    select 'X3', b.grain, b.period_start, {{ dimension_columns({'governorate': 'coalesce(h.governorate_code, \'unknown\')'}) }},
+           b.amount_at_stake, null, null
+    from duplicates b
+    left join households h using (household_key)
+),
+
+-- Registry coverage: registered persons (numerator) against the reference population (denominator).
+x4 as (
+    select 'X4', d.grain, d.period_start, {{ dimension_columns({'governorate': 'x.governorate_code'}) }}, 1.0, 0.0, null
+    from persons x cross join periods d
+    where d.is_current
+    union all
+    select 'X4', d.grain, d.period_start, {{ dimension_columns({'governorate': 'g.governorate_code'}) }}, 0.0,
+           cast(g.population as double), null
+    from {{ ref('dim_geography') }} g cross join periods d
+    where d.is_current and g.population is not null
+),
+
+grievances as (
+    select g.*, d.grain, d.period_start, x.sex
+    from {{ ref('fct_grievance') }} g
+    join periods d on g.opened_on between d.period_start and d.period_end
+    left join persons x using (person_key)
+),
+
+x7 as (
+    select 'X7', g.grain, g.period_start,
+           {{ dimension_columns({'governorate': 'g.governorate_code', 'sex': 'coalesce(g.sex, \'unknown\')', 'channel': 'g.channel'}) }},
+           case when g.resolved_on is not null then 1.0 else 0.0 end, 1.0, null
+    from grievances g
+    union all
+    select 'X8', g.grain, g.period_start,
+           {{ dimension_columns({'governorate': 'g.governorate_code', 'sex': 'coalesce(g.sex, \'unknown\')', 'channel': 'g.channel'}) }},
+           null, null, g.days_to_resolve
+    from grievances g
+    where g.resolved_on is not null
+),
+
+final as (
+    select * from k1
+    union all select * from k2 union all select * from k3 union all select * from k4 union all select * from k5
+    union all select * from k6 union all select * from k7 union all select * from k8 union all select * from k9
+    union all select * from k10 union all select * from k11
+    union all select * from t1 union all select * from t2 union all select * from t3 union all select * from t4
+    union all select * from t5
+    union all select * from f1 union all select * from f2 union all select * from f3 union all select * from f4
+    union all select * from s1 union all select * from s2 union all select * from s3 union all select * from s5
+    union all select * from x1 union all select * from x2 union all select * from x4 union all select * from x7
+)
+
+select * from final

@@ -29,14 +29,16 @@ def offline_html(html: str, css: str) -> str:
 
 
 def publish_offline(site: Path, target: Path) -> Path:
-    """Copy the GX site to `target` with every page made offline; returns target/index.html."""
+    """Mirror the GX site into `target` with every page made offline; only pages GX rewrote
+    since the last mirror are processed (the site grows by one page per suite and run).
+    Returns target/index.html."""
     css = STYLE.read_text(encoding="utf-8")
-    if target.exists():
-        shutil.rmtree(target)
     for path in site.rglob("*"):
         if not path.is_file():
             continue
         out = target / path.relative_to(site)
+        if out.exists() and out.stat().st_mtime >= path.stat().st_mtime:
+            continue
         out.parent.mkdir(parents=True, exist_ok=True)
         if path.suffix == ".html":
             out.write_text(offline_html(path.read_text(encoding="utf-8"), css), encoding="utf-8")

@@ -5,6 +5,7 @@ Docs hold counts, never values; the code location loads without great_expectatio
 from __future__ import annotations
 
 import datetime as dt
+import os
 import subprocess
 import sys
 
@@ -18,7 +19,7 @@ from assets.profiles import load_profile
 from assets.settings import REPO_ROOT
 from assets.warehouse import Warehouse
 from quality.checks import build_quality_checks, evaluate_freshness, evaluate_suite
-from quality.data_docs import offline_html
+from quality.data_docs import offline_html, publish_offline
 from quality.suites import load_quality_config, source_suite, staging_columns
 
 PROFILE = load_profile("jordan")
@@ -246,6 +247,21 @@ def test_offline_html_drops_remote_resources_and_inlines_styles():
             '<body><img src="https://x/logo.png"><a href="https://docs">docs</a></body></html>')
     out = offline_html(html, "body{}")
     assert "https://" not in out and "<style>body{}</style></head>" in out and "<body>" in out
+
+
+def test_the_offline_mirror_follows_the_pages_gx_rewrites(tmp_path):
+    site, target = tmp_path / "site", tmp_path / "offline"
+    page = site / "validations" / "v.html"
+    page.parent.mkdir(parents=True)
+    (site / "index.html").write_text('<html><head><script src="https://cdn/x.js"></script></head>one</html>')
+    page.write_text("<html><head></head>page</html>")
+    index = publish_offline(site, target)
+    assert "one" in index.read_text() and "https://" not in index.read_text()
+    (site / "index.html").write_text("<html><head></head>two</html>")
+    later = (target / "index.html").stat().st_mtime + 5
+    os.utime(site / "index.html", (later, later))
+    publish_offline(site, target)
+    assert "two" in index.read_text() and (target / "validations" / "v.html").exists()
 
 
 def _stand_in(key, frame_by_table):

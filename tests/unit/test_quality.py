@@ -289,11 +289,12 @@ def test_a_blocking_failure_leaves_downstream_unmaterialised_and_a_warning_does_
     mosd_key = dg.AssetKey(["staging", "stg_mosd_services__cases"])
     naf = _stand_in(naf_key.path, {k: v for k, v in tables.items() if "naf_takaful" in k})
     mosd = _stand_in(mosd_key.path, {"stg_mosd_services__cases": tables["stg_mosd_services__cases"]})
-    checks = [c for c in build_quality_checks(PROFILE)
-              if {k.name for k in c.check_keys} & {"gx_naf_takaful__payments", "gx_mosd_services__cases"}]
-    assert len(checks) == 2
-    result = dg.materialize([naf, mosd, _downstream("after_naf", naf_key), _downstream("after_mosd", mosd_key),
-                             *checks], resources={"warehouse": warehouse}, raise_on_error=False)
+    downstream = [_downstream("after_naf", naf_key), _downstream("after_mosd", mosd_key)]
+    selection = (dg.AssetSelection.assets(naf, mosd, *downstream)
+                 | dg.AssetSelection.checks(dg.AssetCheckKey(naf_key, "gx_naf_takaful__payments"),
+                                            dg.AssetCheckKey(mosd_key, "gx_mosd_services__cases")))
+    result = dg.materialize([naf, mosd, *downstream, *build_quality_checks(PROFILE)], selection=selection,
+                            resources={"warehouse": warehouse}, raise_on_error=False)
     evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
     assert not evaluations["gx_naf_takaful__payments"].passed
     assert evaluations["gx_naf_takaful__payments"].severity == dg.AssetCheckSeverity.ERROR

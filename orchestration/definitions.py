@@ -19,6 +19,7 @@ def build_definitions(profile_code: str | None = None) -> dg.Definitions:
     from assets.linkage import build_linkage_assets
     from assets.monitoring import build_monitoring_assets
     from orchestration.dbt import build_dbt_definitions
+    from quality.checks import build_quality_checks
     from quality.trust import build_trust_assets
     from quality.volume import build_volume_checks
 
@@ -26,7 +27,7 @@ def build_definitions(profile_code: str | None = None) -> dg.Definitions:
     profile = load_profile(profile_code or settings.profile)
     dbt_defs = build_dbt_definitions(profile)
     python_defs = [*build_ingestion_assets(profile), *build_linkage_assets(profile), *build_trust_assets(profile),
-                   *build_volume_checks(profile), *build_monitoring_assets(profile)]
+                   *build_volume_checks(profile), *build_monitoring_assets(profile), *build_quality_checks(profile)]
     return dg.Definitions.merge(
         dg.Definitions(
             assets=[a for a in python_defs if not isinstance(a, dg.AssetChecksDefinition)],

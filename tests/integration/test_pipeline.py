@@ -103,6 +103,24 @@ def test_every_check_passed(refreshed):
     assert all("relationships" in name for name in result.checks_warned)
 
 
+def test_quality_suites_ran_and_the_scorecard_covers_every_source(refreshed, con):
+    from assets.profiles import load_profile
+
+    result, settings = refreshed
+    assert result.checks_evaluated > 100  # dbt tests + a GX suite per source entity and core mart + freshness
+    sources = {c.source for c in load_profile("jordan").sources}
+    latest = con.execute("select source, overall_score, is_stale, blocking_failures from monitoring.dq_scorecard "
+                         "where is_latest_run").fetchall()
+    assert {r[0] for r in latest} == sources
+    assert all(score > 99 and not stale and failures == 0 for _, score, stale, failures in latest)
+    suites, failed = con.execute("select count(distinct suite), count(*) filter (where not success) "
+                                 "from audit.expectation_results where run_id = ?", [result.run_id]).fetchall()[0]
+    assert suites >= 20 and failed == 0
+    assert (settings.home / "quality" / "data_docs" / "index.html").exists()
+    with duckdb.connect(str(result.analytics), read_only=True) as analytics:
+        assert analytics.execute("select count(*) from monitoring.dq_scorecard").fetchall()[0][0] >= len(sources)
+
+
 def test_linkage_quality_against_truth(con):
     scores = dict(con.execute("select subset, f1 from linkage.evaluation").fetchall())
     precision = con.execute("select precision from linkage.evaluation where subset = 'overall'").fetchall()[0][0]

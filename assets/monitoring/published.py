@@ -56,6 +56,5 @@ def indicator_rows(published: Published, pillar: str | None = None, period: str 
         raise SijilError(f"no published values for period {period!r}; periods: {known[0]} … {known[-1]}" if known
                          else "no published indicator values")
     frame = frame[frame.pillar == pillar] if pillar else frame
-    frame = frame.assign(value=frame.value.where(~frame.is_suppressed, None))
     return frame[["indicator_code", "pillar", "period_label", "dimension", "dimension_value", "numerator",
                   "denominator", "value", "unit", "suppression"]].reset_index(drop=True)

@@ -14,6 +14,7 @@ from assets.errors import SijilError
 from assets.ingestion import build_ingestion_assets
 from assets.ingestion.decode import detect_encoding
 from assets.ingestion.load import ingest_source
+from assets.ingestion.reference import REFERENCE_TABLES
 from assets.profiles import load_profile, parse_source_contract
 from assets.warehouse import Warehouse
 
@@ -200,7 +201,7 @@ def test_ingestion_assets_materialise_a_generated_sample(tmp_path, monkeypatch):
     result = dg.materialize(build_ingestion_assets(PROFILE), resources={"warehouse": warehouse})
     assert result.success
     mats = {e.asset_key.to_user_string(): e.materialization.metadata for e in result.get_asset_materialization_events()}
-    assert len(mats) == sum(len(s.entities) for s in PROFILE.sources) + 4
+    assert len(mats) == sum(len(s.entities) for s in PROFILE.sources) + len(REFERENCE_TABLES)
     payments = mats["raw/naf_takaful__payments"]
     assert payments["rows_lost"].value == 0
     assert payments["rows_received"].value == payments["rows_loaded"].value + payments["rows_quarantined"].value

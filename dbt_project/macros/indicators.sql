@@ -61,6 +61,7 @@ case
     when {{ kind }} = 'ratio' then
         {{ units }} < {{ k }}
         or ({{ units_numerator }} > 0 and {{ units_numerator }} < {{ k }})
+    when {{ kind }} = 'score' then false  {#- an agency's data-quality score: no person is counted #}
     when {{ kind }} in ('sum', 'count') then
         {{ units_numerator }} > 0 and {{ units_numerator }} < {{ k }}
     else {{ units }} < {{ k }}

@@ -98,6 +98,8 @@ TABLES = {
     "core.fct_grievance": ("person_key varchar, governorate_code varchar, channel varchar, opened_on date, resolved_on date, "
                            "days_to_resolve bigint", [
         ("P1", "AM", "portal", D(2025, 1, 10), D(2025, 1, 20), 10), ("P7", "AM", "sms", D(2025, 2, 1), None, None)]),
+    "monitoring.dq_scorecard": ("source varchar, overall_score decimal(9,2), is_latest_run boolean", [
+        ("naf_takaful", 50, False), ("naf_takaful", 90, True), ("civil_registry", 80, True)]),
 }
 
 # Worked out by hand from the registry above, for 2025-Q1.
@@ -139,6 +141,7 @@ EXPECTED_Q1 = {
     "X3": 30,
     "X4": 10 / 200 * 100,
     "X5": 1 / 5 * 100,
+    "X6": (90 + 80) / 2,                  # latest scorecard runs: NAF 90, civil registry 80
     "X7": 1 / 2 * 100,
     "X8": 10,
 }
@@ -150,7 +153,7 @@ def marts(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("indicators")
     path = tmp / "registry.duckdb"
     con = duckdb.connect(str(path))
-    for schema in ("core", "raw"):
+    for schema in ("core", "raw", "monitoring"):
         con.execute(f"create schema {schema}")
     for table, (columns, rows) in TABLES.items():
         con.execute(f"create table {table} ({columns})")
@@ -186,10 +189,15 @@ def test_every_formula_gives_the_hand_computed_value(marts):
     assert not wrong, wrong
 
 
-def test_every_catalogue_indicator_is_checked_here_except_the_one_computed_elsewhere(marts):
-    codes = {c for (c,) in marts.execute("select indicator_code from monitoring.indicator_catalogue "
-                                         "where computed_by is null").fetchall()}
+def test_every_catalogue_indicator_is_checked_here(marts):
+    codes = {c for (c,) in marts.execute("select indicator_code from monitoring.indicator_catalogue").fetchall()}
     assert codes == set(EXPECTED_Q1)
+
+
+def test_data_quality_scores_are_shown_per_agency_without_suppression(marts):
+    scores = dict(marts.execute("select dimension_value, value from monitoring.indicator_values where indicator_code = 'X6' "
+                                "and grain = 'quarter' and period_label = '2025-Q1' and dimension = 'category'").fetchall())
+    assert scores == {"naf_takaful": 90, "civil_registry": 80}
 
 
 def test_months_and_disaggregations(marts):

@@ -451,6 +451,15 @@ x4 as (
     where d.is_current and g.population is not null
 ),
 
+-- Data quality: each agency's overall score in its latest scorecard run, known as of the
+-- reference date (current periods); the national value is the mean over agencies.
+x6 as (
+    select 'X6', d.grain, d.period_start, {{ dimension_columns({'category': 's.source'}) }},
+           cast(s.overall_score as double), 1.0, null
+    from {{ ref('dq_scorecard') }} s cross join periods d
+    where s.is_latest_run and d.is_current and s.overall_score is not null
+),
+
 grievances as (
     select g.*, d.grain, d.period_start, x.sex
     from {{ ref('fct_grievance') }} g
@@ -480,7 +489,8 @@ final as (
     union all select * from t5
     union all select * from f1 union all select * from f2 union all select * from f3 union all select * from f4
     union all select * from s1 union all select * from s2 union all select * from s3 union all select * from s5
-    union all select * from x1 union all select * from x2 union all select * from x4 union all select * from x7
+    union all select * from x1 union all select * from x2 union all select * from x4 union all select * from x6
+    union all select * from x7
 )
 
 select * from final

@@ -6,6 +6,7 @@ Each sub-command imports what it needs when it runs, so `sijil --help` stays fas
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -65,9 +66,36 @@ def _cmd_rollback(args: argparse.Namespace) -> int:
     from assets.publish.wap import rollback
     from assets.settings import get_settings
 
+    from assets.operations.audit_log import RunRecord, append_entry, code_version, current_operator, utc_now
+    from assets.operations.config import load_operations_config
+
     settings = get_settings()
+    started = utc_now()
     restored = rollback(settings, load_key(settings), load_publish_config(), version=args.version)
+    append_entry(load_operations_config().audit_file(settings), RunRecord(
+        run_id=f"rollback-{restored}", kind="rollback", outcome="restored", started_at=started, finished_at=utc_now(),
+        operator=current_operator(), code_version=code_version(), detail=f"restored warehouse version {restored}"))
     print(f"restored warehouse version {restored} as the published warehouse")
+    return 0
+
+
+def _cmd_audit(args: argparse.Namespace) -> int:
+    from assets.operations.audit_log import read_entries, verify_chain
+    from assets.operations.config import load_operations_config
+    from assets.settings import get_settings
+
+    log = load_operations_config().audit_file(get_settings())
+    entries = read_entries(log)
+    if not args.verify:
+        for e in entries[-args.last:]:
+            files = len(json.loads(e["input_files"] or "{}"))
+            print(f"{e['seq']:>5}  {e['finished_at']:%Y-%m-%d %H:%M:%S}  {e['kind']:<28} {e['outcome']:<14} "
+                  f"{e['run_id']}  by {e['operator']}  code {e['code_version']}  {files} input files"
+                  + (f"\n       {e['detail']}" if e["detail"] else ""))
+    problems = verify_chain(log)
+    if problems:
+        raise SijilError(f"the audit log at {log} has been altered: " + "; ".join(problems))
+    print(f"audit log {log}: {len(entries)} entries, chain intact")
     return 0
 
 
@@ -105,6 +133,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("rollback", help="restore a kept earlier version as the published warehouse")
     p.add_argument("--version", help="version to restore (default: the newest kept)")
     p.set_defaults(func=_cmd_rollback)
+
+    p = sub.add_parser("audit", help="list the latest runs of the audit log and verify its hash chain")
+    p.add_argument("--last", type=int, default=20, help="how many of the newest entries to list")
+    p.add_argument("--verify", action="store_true", help="only verify the chain (exit 2 if it is broken)")
+    p.set_defaults(func=_cmd_audit)
 
     return parser
 

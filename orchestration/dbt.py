@@ -16,6 +16,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
+from assets.operations.retries import final_unless_transient
 from assets.profiles import Profile
 from assets.settings import DBT_PROJECT_DIR
 from assets.warehouse import Warehouse
@@ -62,6 +63,10 @@ class SijilDbtTranslator(DagsterDbtTranslator):
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         return LAYER_GROUPS.get(dbt_resource_props.get("schema", ""), "warehouse")
 
+    def get_automation_condition(self, dbt_resource_props: Mapping[str, Any]) -> dg.AutomationCondition | None:
+        """Models and snapshots follow their inputs (declarative automation)."""
+        return dg.AutomationCondition.eager()
+
     def get_description(self, dbt_resource_props: Mapping[str, Any]) -> str:
         return dbt_resource_props.get("description") or f"dbt {dbt_resource_props['resource_type']} {dbt_resource_props['name']}"
 
@@ -103,12 +108,14 @@ def build_dbt_definitions(profile: Profile) -> dg.Definitions:
 
     @dbt_assets(manifest=project.manifest_path, select=UPSTREAM_SELECT, dagster_dbt_translator=translator,
                 name="dbt_upstream_assets", pool="duckdb_writer")
+    @final_unless_transient
     def dbt_upstream_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
         point_dbt_at(warehouse)
         yield from dbt.cli(args, context=context).stream()
 
     @dbt_assets(manifest=project.manifest_path, select=MARTS_SELECT, dagster_dbt_translator=translator,
                 name="dbt_marts_assets", pool="duckdb_writer")
+    @final_unless_transient
     def dbt_marts_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
         point_dbt_at(warehouse)
         yield from dbt.cli(args, context=context).stream()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,14 +62,50 @@ def _root_message(error) -> str:
     return error.message.strip().splitlines()[-1] if error.message.strip() else error.cls_name or "error"
 
 
-def run_refresh(select: str | None = None) -> RefreshResult:
+def run_refresh(select: str | None = None, parent_run_id: str | None = None) -> RefreshResult:
     """Write-audit-publish one refresh: build a new warehouse file, materialise every asset (or
-    the selection) into it, and publish it only when no step and no blocking check failed."""
+    the selection) into it, and publish it only when no step and no blocking check failed.
+
+    Whatever happens, the refresh is appended to the audit log (under `parent_run_id` when a
+    Dagster run launched it), and an alert line is written when nothing was published."""
+    from assets.operations.audit_log import utc_now
+    from assets.operations.inbox import inbox_manifest
+    from assets.profiles import load_profile
+
+    settings = get_settings()
+    started_at = utc_now()
+    inputs = inbox_manifest(settings.inbox, [c.source for c in load_profile(settings.profile).sources])
+    try:
+        result = _write_audit_publish(select, settings, parent_run_id)
+    except Exception as exc:
+        _audit(parent_run_id or f"refresh-{uuid.uuid4()}", "failed", str(exc), started_at, inputs, {}, settings)
+        raise
+    outcome = "published" if result.published else ("failed" if not result.success else "not_published")
+    detail = "; ".join(result.errors + [f"check failed: {c}" for c in result.checks_failed]
+                       + ([f"failed steps: {', '.join(result.failed)}"] if result.failed else []))
+    _audit(parent_run_id or result.run_id, outcome, detail, started_at, inputs, result.rows_by_layer, settings)
+    return result
+
+
+def _audit(run_id: str, outcome: str, detail: str, started_at, inputs: dict, rows: dict, settings: Settings) -> None:
+    from assets.operations.alerts import alert_line, write_alert
+    from assets.operations.audit_log import RunRecord, append_entry, code_version, current_operator, utc_now
+    from assets.operations.config import load_operations_config
+
+    config = load_operations_config()
+    append_entry(config.audit_file(settings), RunRecord(
+        run_id=run_id, kind="refresh", outcome=outcome, started_at=started_at, finished_at=utc_now(),
+        operator=current_operator(), code_version=code_version(), input_files=inputs, row_counts=rows,
+        detail=detail))
+    if outcome != "published":
+        write_alert(config.alert_file(settings), alert_line(run_id, "sijil materialize", detail or outcome))
+
+
+def _write_audit_publish(select: str | None, settings: Settings, parent_run_id: str | None) -> RefreshResult:
     from assets.publish.analytics import load_publish_config
     from assets.publish.pseudonyms import load_key
     from assets.publish.wap import begin_build, discard, publish
 
-    settings = get_settings()
     ensure_dagster_home(settings)
     key = load_key(settings)
     config = load_publish_config()
@@ -77,7 +114,7 @@ def run_refresh(select: str | None = None) -> RefreshResult:
     previous = os.environ.get("SIJIL_WAREHOUSE")
     os.environ["SIJIL_WAREHOUSE"] = str(build)
     try:
-        result = _execute(select, build)
+        result = _execute(select, build, parent_run_id)
     finally:
         if previous is None:
             os.environ.pop("SIJIL_WAREHOUSE", None)
@@ -93,20 +130,22 @@ def run_refresh(select: str | None = None) -> RefreshResult:
     return result
 
 
-def _execute(select: str | None, build: Path) -> RefreshResult:
-    """Run the asset job in this process against the build file."""
+def _execute(select: str | None, build: Path, parent_run_id: str | None = None) -> RefreshResult:
+    """Run the refresh job (every asset, transient failures retried) in this process against the build file."""
     from assets.warehouse import Warehouse
+    from orchestration.automation import PARENT_RUN_TAG, REFRESH_JOB
     from orchestration.definitions import build_definitions
 
     started = time.monotonic()
     defs = build_definitions()
-    job = defs.resolve_implicit_global_asset_job_def()
+    job = defs.resolve_job_def(REFRESH_JOB)
     selection = None
     if select:
         selection = sorted(dg.AssetSelection.from_string(select).resolve(defs.resolve_asset_graph()))
     with dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(
             instance=instance, asset_selection=selection, raise_on_error=False,
+            tags={PARENT_RUN_TAG: parent_run_id or "sijil materialize"},
             # The run's full event log is in the Dagster UI; the terminal shows warnings and errors.
             run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}})
     failures = [e for e in result.all_events if e.is_step_failure]

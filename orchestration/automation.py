@@ -3,8 +3,9 @@ automation of the working copy, retries, and the run sensors that keep the audit
 
 - ``published_refresh`` (a job of one op) is write-audit-publish, exactly `sijil materialize`:
   the schedule launches it daily and the inbox sensor whenever a file with new content lands.
-- ``sijil_refresh`` is every asset under the retry policy; `sijil materialize` runs it in process
-  against a fresh build file.
+- ``sijil_refresh`` is every asset under the retry policy, and ``sijil_refresh_monthly`` the
+  assets partitioned by month; `sijil materialize` runs both in process against a fresh build
+  file, the monthly one over every month in one run.
 - Every asset below ingestion follows its inputs (``AutomationCondition.eager()``): a source
   re-ingested from the UI brings its staging models, linkage and marts up to date in the working
   copy, through the automation sensor.
@@ -22,11 +23,13 @@ from assets.operations.alerts import alert_line, write_alert
 from assets.operations.audit_log import RunRecord, append_entry, code_version, read_entries, utc_now
 from assets.operations.config import OperationsConfig, load_operations_config
 from assets.operations.inbox import new_files, scan_inbox
+from assets.operations.partitions import monthly_partitions
 from assets.operations.retries import retry_policy
 from assets.profiles import Profile
 from assets.settings import get_settings
 
 REFRESH_JOB = "sijil_refresh"
+MONTHLY_JOB = "sijil_refresh_monthly"
 PUBLISHED_REFRESH_JOB = "published_refresh"
 PARENT_RUN_TAG = "sijil/parent_run"  # on a refresh's inner run: who records it in the audit log
 NEW_FILES_TAG = "sijil/new_files"
@@ -97,13 +100,14 @@ def _utc(timestamp: float):
 
 
 def record_unaudited_run(instance: dg.DagsterInstance, run: dg.DagsterRun, outcome: str, detail: str) -> bool:
-    """Append `run` to the audit log unless its refresh did (or will) — returns whether it did;
-    a failure also writes an alert line."""
+    """Append `run` to the audit log unless its refresh recorded its outcome (or will: an inner
+    run) — returns whether it did; a failure also writes an alert line. A published refresh
+    killed outright left only its "started" entry: its failure is recorded here."""
     settings, config = get_settings(), load_operations_config()
     if PARENT_RUN_TAG in run.tags:
         return False
     log = config.audit_file(settings)
-    if any(e["run_id"] == run.run_id for e in read_entries(log)):
+    if any(e["run_id"] == run.run_id and e["outcome"] != "started" for e in read_entries(log)):
         return False
     append_entry(log, dagster_run_record(instance, run, outcome, detail))
     if outcome == "failed":
@@ -111,12 +115,18 @@ def record_unaudited_run(instance: dg.DagsterInstance, run: dg.DagsterRun, outco
     return True
 
 
-def build_operations_definitions(profile: Profile) -> dg.Definitions:
-    """The jobs, the daily schedule, the inbox sensor, the automation sensor and the run sensors."""
+def build_operations_definitions(profile: Profile, monthly: list[dg.AssetsDefinition] = ()) -> dg.Definitions:
+    """The jobs, the daily schedule, the inbox sensor, the automation sensor and the run sensors.
+    `monthly` are the assets partitioned by month: their own job, run after the others by a
+    refresh over every month, and backfilled from the UI over any range."""
     config = load_operations_config()
     policy = retry_policy(config)
-    refresh_job = dg.define_asset_job(REFRESH_JOB, selection=dg.AssetSelection.all(), op_retry_policy=policy,
-                                      description="Every asset; transient failures retried with backoff")
+    monthly_selection = dg.AssetSelection.assets(*monthly)
+    refresh_job = dg.define_asset_job(REFRESH_JOB, selection=dg.AssetSelection.all() - monthly_selection,
+                                      op_retry_policy=policy,
+                                      description="Every asset not partitioned; transient failures retried with backoff")
+    monthly_job = dg.define_asset_job(MONTHLY_JOB, selection=monthly_selection, partitions_def=monthly_partitions(),
+                                      op_retry_policy=policy, description="The monthly assets, for a month or a range")
 
     @dg.op(description="Write-audit-publish: build a new warehouse file, check it, publish it or leave the "
                        "published one as it was")
@@ -160,5 +170,5 @@ def build_operations_definitions(profile: Profile) -> dg.Definitions:
     def run_success_audit(context: dg.RunStatusSensorContext):
         record_unaudited_run(context.instance, context.dagster_run, "succeeded", "")
 
-    return dg.Definitions(jobs=[refresh_job, published_refresh], schedules=[daily],
+    return dg.Definitions(jobs=[refresh_job, monthly_job, published_refresh], schedules=[daily],
                           sensors=[inbox_sensor, automation, run_failure_alert, run_success_audit])

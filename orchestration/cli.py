@@ -80,7 +80,7 @@ def _cmd_rollback(args: argparse.Namespace) -> int:
 
 
 def _cmd_audit(args: argparse.Namespace) -> int:
-    from assets.operations.audit_log import read_entries, verify_chain
+    from assets.operations.audit_log import read_entries, unfinished_runs, verify_chain
     from assets.operations.config import load_operations_config
     from assets.settings import get_settings
 
@@ -89,13 +89,16 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     if not args.verify:
         for e in entries[-args.last:]:
             files = len(json.loads(e["input_files"] or "{}"))
-            print(f"{e['seq']:>5}  {e['finished_at']:%Y-%m-%d %H:%M:%S}  {e['kind']:<28} {e['outcome']:<14} "
+            when = e["finished_at"] or e["started_at"]
+            print(f"{e['seq']:>5}  {when:%Y-%m-%d %H:%M:%S}  {e['kind']:<28} {e['outcome']:<14} "
                   f"{e['run_id']}  by {e['operator']}  code {e['code_version']}  {files} input files"
                   + (f"\n       {e['detail']}" if e["detail"] else ""))
     problems = verify_chain(log)
     if problems:
         raise SijilError(f"the audit log at {log} has been altered: " + "; ".join(problems))
     print(f"audit log {log}: {len(entries)} entries, chain intact")
+    for run_id in unfinished_runs(entries):
+        print(f"  started and never finished (killed, or still running): {run_id}")
     return 0
 
 

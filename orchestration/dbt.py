@@ -1,7 +1,8 @@
 """dbt, run by Dagster: the project, the one translator of dbt → Dagster rules, the dbt assets.
 
 Models run in two steps around the Python linkage assets: staging and intermediate first
-(`dbt_upstream_assets`), then the marts and snapshots (`dbt_marts_assets`).
+(`dbt_upstream_assets`), then the marts and snapshots (`dbt_marts_assets`); models tagged
+`monthly` are partitioned by month (`dbt_monthly_assets`), built per month or per backfill range.
 """
 
 import json
@@ -16,6 +17,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
+from assets.operations.partitions import dbt_month_vars, monthly_partitions
 from assets.operations.retries import final_unless_transient
 from assets.profiles import Profile
 from assets.settings import DBT_PROJECT_DIR
@@ -23,6 +25,7 @@ from assets.warehouse import Warehouse
 
 UPSTREAM_SELECT = "fqn:sijil.staging fqn:sijil.intermediate"
 MARTS_SELECT = "fqn:sijil.marts resource_type:snapshot"
+MONTHLY_SELECT = "tag:monthly"  # models partitioned by period_month (assets/operations/partitions.py)
 LAYER_GROUPS = {"staging": "staging", "intermediate": "intermediate", "core": "core",
                 "monitoring": "monitoring", "snapshots": "snapshots"}
 
@@ -46,9 +49,11 @@ def dbt_vars(profile: Profile, reference_date: str | None = None) -> dict[str, A
     return values
 
 
-def dbt_build_args(profile: Profile, reference_date: str | None = None) -> list[str]:
-    """`dbt build` arguments for one run: models, their tests and snapshots, with profile vars."""
-    return ["build", "--vars", json.dumps(dbt_vars(profile, reference_date), ensure_ascii=False)]
+def dbt_build_args(profile: Profile, reference_date: str | None = None, extra_vars: dict | None = None) -> list[str]:
+    """`dbt build` arguments for one run: models, their tests and snapshots, with profile vars
+    (and, for monthly models, the months to build)."""
+    values = {**dbt_vars(profile, reference_date), **(extra_vars or {})}
+    return ["build", "--vars", json.dumps(values, ensure_ascii=False)]
 
 
 class SijilDbtTranslator(DagsterDbtTranslator):
@@ -113,12 +118,21 @@ def build_dbt_definitions(profile: Profile) -> dg.Definitions:
         point_dbt_at(warehouse)
         yield from dbt.cli(args, context=context).stream()
 
-    @dbt_assets(manifest=project.manifest_path, select=MARTS_SELECT, dagster_dbt_translator=translator,
-                name="dbt_marts_assets", pool="duckdb_writer")
+    @dbt_assets(manifest=project.manifest_path, select=MARTS_SELECT, exclude=MONTHLY_SELECT,
+                dagster_dbt_translator=translator, name="dbt_marts_assets", pool="duckdb_writer")
     @final_unless_transient
     def dbt_marts_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
         point_dbt_at(warehouse)
         yield from dbt.cli(args, context=context).stream()
 
-    return dg.Definitions(assets=[dbt_upstream_assets, dbt_marts_assets],
+    @dbt_assets(manifest=project.manifest_path, select=MONTHLY_SELECT, dagster_dbt_translator=translator,
+                name="dbt_monthly_assets", pool="duckdb_writer", partitions_def=monthly_partitions(),
+                backfill_policy=dg.BackfillPolicy.single_run())
+    @final_unless_transient
+    def dbt_monthly_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
+        point_dbt_at(warehouse)
+        months = dbt_month_vars(context.partition_time_window)  # one month, or a backfill's range in one run
+        yield from dbt.cli(dbt_build_args(profile, extra_vars=months), context=context).stream()
+
+    return dg.Definitions(assets=[dbt_upstream_assets, dbt_marts_assets, dbt_monthly_assets],
                           resources={"dbt": dbt_resource(project)})

@@ -35,7 +35,7 @@ def build_definitions(profile_code: str | None = None) -> dg.Definitions:
             executor=dg.in_process_executor,
         ),
         dbt_defs,
-        build_operations_definitions(profile),
+        build_operations_definitions(profile, [a for a in dbt_defs.assets if getattr(a, "partitions_def", None)]),
     )
 
 

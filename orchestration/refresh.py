@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from assets.errors import SijilError
 from assets.settings import REPO_ROOT, Settings, get_settings
 
 
@@ -66,24 +67,29 @@ def run_refresh(select: str | None = None, parent_run_id: str | None = None) -> 
     """Write-audit-publish one refresh: build a new warehouse file, materialise every asset (or
     the selection) into it, and publish it only when no step and no blocking check failed.
 
-    Whatever happens, the refresh is appended to the audit log (under `parent_run_id` when a
-    Dagster run launched it), and an alert line is written when nothing was published."""
+    The refresh is appended to the audit log when it starts and when it ends (under
+    `parent_run_id` when a Dagster run launched it, the id of the Dagster run that built the
+    warehouse in the detail); an alert line is written when nothing was published."""
     from assets.operations.audit_log import utc_now
     from assets.operations.inbox import inbox_manifest
     from assets.profiles import load_profile
 
     settings = get_settings()
     started_at = utc_now()
+    refresh_id = parent_run_id or f"refresh-{uuid.uuid4()}"
     inputs = inbox_manifest(settings.inbox, [c.source for c in load_profile(settings.profile).sources])
+    # Appended first, so a refresh that is killed outright still leaves its trace: "started" with no outcome.
+    _audit(refresh_id, "started", "", started_at, inputs, {}, settings)
     try:
         result = _write_audit_publish(select, settings, parent_run_id)
     except Exception as exc:
-        _audit(parent_run_id or f"refresh-{uuid.uuid4()}", "failed", str(exc), started_at, inputs, {}, settings)
+        _audit(refresh_id, "failed", str(exc), started_at, inputs, {}, settings)
         raise
     outcome = "published" if result.published else ("failed" if not result.success else "not_published")
-    detail = "; ".join(result.errors + [f"check failed: {c}" for c in result.checks_failed]
-                       + ([f"failed steps: {', '.join(result.failed)}"] if result.failed else []))
-    _audit(parent_run_id or result.run_id, outcome, detail, started_at, inputs, result.rows_by_layer, settings)
+    detail = "; ".join([f"dagster run {result.run_id}", *result.errors,
+                        *(f"check failed: {c}" for c in result.checks_failed),
+                        *([f"failed steps: {', '.join(result.failed)}"] if result.failed else [])])
+    _audit(refresh_id, outcome, detail, started_at, inputs, result.rows_by_layer, settings)
     return result
 
 
@@ -94,10 +100,11 @@ def _audit(run_id: str, outcome: str, detail: str, started_at, inputs: dict, row
 
     config = load_operations_config()
     append_entry(config.audit_file(settings), RunRecord(
-        run_id=run_id, kind="refresh", outcome=outcome, started_at=started_at, finished_at=utc_now(),
+        run_id=run_id, kind="refresh", outcome=outcome, started_at=started_at,
+        finished_at=None if outcome == "started" else utc_now(),
         operator=current_operator(), code_version=code_version(), input_files=inputs, row_counts=rows,
         detail=detail))
-    if outcome != "published":
+    if outcome not in ("started", "published"):
         write_alert(config.alert_file(settings), alert_line(run_id, "sijil materialize", detail or outcome))
 
 
@@ -131,27 +138,41 @@ def _write_audit_publish(select: str | None, settings: Settings, parent_run_id: 
 
 
 def _execute(select: str | None, build: Path, parent_run_id: str | None = None) -> RefreshResult:
-    """Run the refresh job (every asset, transient failures retried) in this process against the build file."""
+    """Run the refresh job (every asset not partitioned, transient failures retried), then the
+    monthly job over every month in one run, in this process against the build file."""
     from assets.warehouse import Warehouse
-    from orchestration.automation import PARENT_RUN_TAG, REFRESH_JOB
+    from orchestration.automation import MONTHLY_JOB, PARENT_RUN_TAG, REFRESH_JOB
     from orchestration.definitions import build_definitions
 
     started = time.monotonic()
     defs = build_definitions()
-    job = defs.resolve_job_def(REFRESH_JOB)
-    selection = None
-    if select:
-        selection = sorted(dg.AssetSelection.from_string(select).resolve(defs.resolve_asset_graph()))
+    wanted = dg.AssetSelection.from_string(select).resolve(defs.resolve_asset_graph()) if select else None
+    tags = {PARENT_RUN_TAG: parent_run_id or "sijil materialize"}
+    results = []
     with dg.DagsterInstance.get() as instance:
-        result = job.execute_in_process(
-            instance=instance, asset_selection=selection, raise_on_error=False,
-            tags={PARENT_RUN_TAG: parent_run_id or "sijil materialize"},
-            # The run's full event log is in the Dagster UI; the terminal shows warnings and errors.
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}})
-    failures = [e for e in result.all_events if e.is_step_failure]
+        for name in (REFRESH_JOB, MONTHLY_JOB):
+            job = defs.resolve_job_def(name)
+            keys = set(job.asset_layer.executable_asset_keys) & (set(wanted) if wanted is not None else set(
+                job.asset_layer.executable_asset_keys))
+            if not keys or (results and not results[-1].success):
+                continue
+            run_tags = dict(tags)
+            if job.partitions_def is not None:
+                months = job.partitions_def.get_partition_keys()
+                run_tags.update({"dagster/asset_partition_range_start": months[0],
+                                 "dagster/asset_partition_range_end": months[-1]})
+            results.append(job.execute_in_process(
+                instance=instance, asset_selection=sorted(keys), raise_on_error=False, tags=run_tags,
+                # The run's full event log is in the Dagster UI; the terminal shows warnings and errors.
+                run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}}))
+    if not results:
+        raise SijilError(f"--select {select!r} matches no asset")
+    events = [e for r in results for e in r.all_events]
+    result = results[0]
+    failures = [e for e in events if e.is_step_failure]
     failed = [e.step_key for e in failures]
     errors = [_root_message(e.event_specific_data.error) for e in failures if e.event_specific_data.error]
-    checks = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    checks = [e.event_specific_data for e in events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
 
     def name(c) -> str:
         return f"{c.asset_key.to_user_string()}:{c.check_name}"
@@ -163,7 +184,7 @@ def _execute(select: str | None, build: Path, parent_run_id: str | None = None) 
         with Warehouse(path=str(build)).connect(read_only=True) as con:
             rows = layer_row_counts(con)
     return RefreshResult(
-        success=result.success,
+        success=all(r.success for r in results),
         run_id=result.run_id,
         warehouse=build,
         seconds=time.monotonic() - started,

@@ -47,7 +47,7 @@ class RunRecord:
     kind: str  # refresh | dagster_run | rollback
     outcome: str  # succeeded | failed | not_published | ...
     started_at: dt.datetime
-    finished_at: dt.datetime
+    finished_at: dt.datetime | None  # None on the entry a refresh appends when it starts
     operator: str
     code_version: str
     input_files: dict[str, str] = field(default_factory=dict)  # file → sha256
@@ -134,6 +134,12 @@ def append_entry(path: Path, record: RunRecord) -> dict:
     tmp.write_text(f"{entry['seq']} {entry['entry_hash']}\n", encoding="ascii")
     os.replace(tmp, head)
     return entry
+
+
+def unfinished_runs(entries: list[dict]) -> list[str]:
+    """Runs that appended "started" and never an outcome: killed, or still running."""
+    finished = {e["run_id"] for e in entries if e["outcome"] != "started"}
+    return [e["run_id"] for e in entries if e["outcome"] == "started" and e["run_id"] not in finished]
 
 
 def read_entries(path: Path) -> list[dict]:

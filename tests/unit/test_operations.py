@@ -93,6 +93,27 @@ def test_sijil_audit_command_lists_and_verifies(home, capsys):
     assert "its content was changed" in capsys.readouterr().err
 
 
+def test_rollback_is_recorded_in_the_audit_log(home, monkeypatch):
+    from assets.publish import analytics
+    from assets.publish.pseudonyms import PseudonymKey
+    from assets.publish.wap import begin_build, publish
+    from orchestration.cli import main
+
+    config = {"keep_versions": 2, "tables": {"core.dim_person": {"columns": ["sex"]}}}
+    monkeypatch.setattr(analytics, "load_publish_config", lambda: config)
+    settings = get_settings()
+    for sex in ("M", "F"):
+        build = begin_build(settings, f"run-{sex}")
+        with duckdb.connect(str(build)) as con:
+            con.execute("create schema if not exists core")
+            con.execute(f"create or replace table core.dim_person as select '{sex}' sex")
+        publish(build, settings, PseudonymKey(b"k", "k1", "t"), config)
+    assert main(["rollback"]) == 0
+    entries = read_entries(CONFIG.audit_file(settings))
+    assert [(e["kind"], e["outcome"]) for e in entries] == [("rollback", "restored")]
+    assert entries[0]["detail"].startswith("restored warehouse version ")
+
+
 # --- retries: transient failures only ----------------------------------------------------------
 
 def test_transient_and_final_errors_are_told_apart():
@@ -267,6 +288,21 @@ def test_run_failure_sensor_records_the_failure_and_alerts_once(home):
         assert len(read_entries(CONFIG.audit_file(settings))) == 1
 
 
+def test_a_published_refresh_killed_outright_is_recorded_by_the_failure_sensor(home):
+    """The refresh appended only "started" before it died: the sensor adds the failure and alerts."""
+    defs = build_operations_definitions(PROFILE)
+    sensor = defs.resolve_sensor_def("run_failure_alert")
+    log = CONFIG.audit_file(get_settings())
+    with dg.instance_for_test() as instance:
+        run, event = _failed_run(instance)
+        append_entry(log, RunRecord(run_id=run.run_id, kind="refresh", outcome="started", started_at=utc_now(),
+                                    finished_at=None, operator="schedule", code_version=code_version()))
+        sensor(dg.build_run_status_sensor_context(sensor_name="run_failure_alert", dagster_event=event,
+                                                  dagster_instance=instance, dagster_run=run).for_run_failure())
+    assert [e["outcome"] for e in read_entries(log)] == ["started", "failed"]
+    assert verify_chain(log) == [] and CONFIG.alert_file(get_settings()).exists()
+
+
 def test_alert_line_is_one_line():
     line = alert_line("abc", "published_refresh", "first line\nsecond   line")
     assert line.endswith("\n") and line.count("\n") == 1 and "first line second line" in line
@@ -314,6 +350,41 @@ def test_definitions_wire_schedule_sensors_jobs_and_automation(home):
             assert condition is not None and condition.get_label() == "eager", key
     refresh = defs.resolve_job_def("sijil_refresh")
     assert refresh.op_retry_policy is not None and refresh.op_retry_policy.backoff == dg.Backoff.EXPONENTIAL
+
+
+# --- monthly partitions -----------------------------------------------------------------------
+
+def test_one_monthly_partitions_definition_from_config():
+    import datetime as dt
+
+    from assets.operations.partitions import dbt_month_vars, monthly_partitions
+    from orchestration.dbt import dbt_build_args
+
+    months = monthly_partitions()
+    keys = months.get_partition_keys()
+    assert keys[0] == CONFIG.monthly_start and months.timezone == CONFIG.timezone
+    now = dt.datetime.now(dt.timezone.utc)
+    assert keys[-1] >= f"{now.year:04d}-{now.month:02d}-01"[:7]  # the current month is a partition too
+    assert monthly_partitions() == months  # one definition, however often it is asked for
+    window = months.time_window_for_partition_key("2025-12-01")
+    assert dbt_month_vars(window) == {"min_period_month": "2025-12-01", "max_period_month": "2026-01-01"}
+    args = dbt_build_args(PROFILE, extra_vars=dbt_month_vars(window))
+    assert json.loads(args[args.index("--vars") + 1])["max_period_month"] == "2026-01-01"
+
+
+def test_monthly_models_have_their_own_partitioned_job(home):
+    from orchestration.automation import MONTHLY_JOB, REFRESH_JOB
+    from orchestration.definitions import build_definitions
+
+    defs = build_definitions()
+    monthly = defs.resolve_job_def(MONTHLY_JOB)
+    keys = {k.to_user_string() for k in monthly.asset_layer.executable_asset_keys}
+    assert "core/fct_payment_month" in keys and "core/fct_payment" not in keys
+    assert monthly.partitions_def is not None
+    assert "core/fct_payment_month" not in {
+        k.to_user_string() for k in defs.resolve_job_def(REFRESH_JOB).asset_layer.executable_asset_keys}
+    node = defs.resolve_asset_graph().get(dg.AssetKey(["core", "fct_payment_month"]))
+    assert node.backfill_policy == dg.BackfillPolicy.single_run()
 
 
 # --- telemetry off ----------------------------------------------------------------------------

@@ -114,3 +114,26 @@ def test_leak_patterns_find_identifiers_in_text_but_not_pseudonyms():
                 "('k1-abcdefabcdefabcdefabcdefabcdef'), ('0791234567'), ('2025-01-01')) v(x)")
     con.execute("create table clean as select * from (values ('k1-abcdefabcdef'), ('M'), ('AM')) v(x)")
     assert scan_for_pii(con, PATTERNS) == ["main.t.x"]
+
+
+def test_a_pseudonym_is_never_an_unkeyed_hash():
+    """Guards against 'simplifying' to plain hashing: anyone could recompute that from a national number."""
+    from assets.publish.pseudonyms import _HEX_TO_LETTERS
+
+    value = "9876543210"
+    unkeyed = "k1-" + hashlib.sha256(value.encode()).hexdigest()[:30].translate(_HEX_TO_LETTERS)
+    assert PseudonymKey(b"secret-1", "k1", "test").pseudonym(value) != unkeyed
+    assert PseudonymKey(b"", "k1", "test").pseudonym(value) != unkeyed  # even an empty key is an HMAC
+
+
+def test_the_same_key_gives_the_same_pseudonyms_across_runs_and_a_rotated_key_others(tmp_path, monkeypatch):
+    monkeypatch.setenv("SIJIL_HOME", str(tmp_path))
+    monkeypatch.delenv("SIJIL_PSEUDONYM_KEY", raising=False)
+    monkeypatch.delenv("SIJIL_PSEUDONYM_KEY_VERSION", raising=False)
+    first_run, second_run = load_key(get_settings()), load_key(get_settings())  # the generated key file, reread
+    assert first_run.pseudonym("MP00042") == second_run.pseudonym("MP00042")
+    monkeypatch.setenv("SIJIL_PSEUDONYM_KEY", "a-rotated-secret")
+    monkeypatch.setenv("SIJIL_PSEUDONYM_KEY_VERSION", "k2")
+    rotated = load_key(get_settings())
+    assert rotated.origin == "environment" and rotated.pseudonym("MP00042").startswith("k2-")
+    assert rotated.pseudonym("MP00042")[3:] != first_run.pseudonym("MP00042")[3:]

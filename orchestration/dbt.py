@@ -77,9 +77,13 @@ class SijilDbtTranslator(DagsterDbtTranslator):
 
 
 def dbt_executable() -> str:
-    """The dbt installed beside this Python (the virtualenv need not be activated)."""
-    beside = Path(sys.executable).parent / "dbt"
-    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
+    """The dbt installed beside this Python (the virtualenv need not be activated), through
+    `sijil-dbt`, which answers dagster-dbt's `dbt --version` without asking pypi.org."""
+    for name in ("sijil-dbt", "dbt"):
+        beside = Path(sys.executable).parent / name
+        if beside.exists():
+            return str(beside)
+    return shutil.which("sijil-dbt") or shutil.which("dbt") or "dbt"
 
 
 def dbt_resource(project: DbtProject) -> DbtCliResource:

@@ -389,6 +389,19 @@ def test_monthly_models_have_their_own_partitioned_job(home):
 
 # --- telemetry off ----------------------------------------------------------------------------
 
+def test_dbt_version_is_answered_without_asking_pypi():
+    """dagster-dbt runs `dbt --version` before each dbt step; plain dbt would look up pypi.org."""
+    import re
+    import subprocess
+
+    from orchestration.dbt import dbt_executable
+
+    assert Path(dbt_executable()).name == "sijil-dbt"
+    done = subprocess.run([dbt_executable(), "--version"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and re.search(r"\d+\.\d+\.\d+", done.stdout)
+    assert "latest" not in done.stdout.lower()
+
+
 def test_telemetry_of_dagster_dbt_and_gx_is_off(monkeypatch):
     from orchestration.cli import main
 

@@ -139,7 +139,8 @@ def build_operations_definitions(profile: Profile, monthly: list[dg.AssetsDefini
             raise dg.Failure(description=f"refresh not published: {why}", allow_retries=False)
         context.log.info(f"published {result.warehouse} and {result.analytics}")
 
-    @dg.job(name=PUBLISHED_REFRESH_JOB, description="The refresh the schedule and the inbox sensor launch")
+    @dg.job(name=PUBLISHED_REFRESH_JOB, description="The refresh the schedule and the inbox sensor launch",
+            tags={"sijil/refresh": "published"})  # one at a time: orchestration/dagster.yaml
     def published_refresh():
         refresh_and_publish()
 

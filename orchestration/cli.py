@@ -63,7 +63,7 @@ def _cmd_query(args: argparse.Namespace) -> int:
 def _cmd_rollback(args: argparse.Namespace) -> int:
     from assets.publish.analytics import load_publish_config
     from assets.publish.pseudonyms import load_key
-    from assets.publish.wap import rollback
+    from assets.publish.wap import refresh_lock, rollback
     from assets.settings import get_settings
 
     from assets.operations.audit_log import RunRecord, append_entry, code_version, current_operator, utc_now
@@ -71,7 +71,8 @@ def _cmd_rollback(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     started = utc_now()
-    restored = rollback(settings, load_key(settings), load_publish_config(), version=args.version)
+    with refresh_lock(settings):
+        restored = rollback(settings, load_key(settings), load_publish_config(), version=args.version)
     append_entry(load_operations_config().audit_file(settings), RunRecord(
         run_id=f"rollback-{restored}", kind="rollback", outcome="restored", started_at=started, finished_at=utc_now(),
         operator=current_operator(), code_version=code_version(), detail=f"restored warehouse version {restored}"))

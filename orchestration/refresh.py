@@ -111,11 +111,18 @@ def _audit(run_id: str, outcome: str, detail: str, started_at, inputs: dict, row
 def _write_audit_publish(select: str | None, settings: Settings, parent_run_id: str | None) -> RefreshResult:
     from assets.publish.analytics import load_publish_config
     from assets.publish.pseudonyms import load_key
-    from assets.publish.wap import begin_build, discard, publish
+    from assets.publish.wap import refresh_lock
 
     ensure_dagster_home(settings)
     key = load_key(settings)
     config = load_publish_config()
+    with refresh_lock(settings):
+        return _build_and_publish(select, settings, parent_run_id, key, config)
+
+
+def _build_and_publish(select: str | None, settings: Settings, parent_run_id: str | None, key, config) -> RefreshResult:
+    from assets.publish.wap import begin_build, discard, publish
+
     started = time.monotonic()
     build = begin_build(settings, time.strftime("%Y%m%dT%H%M%S"))
     previous = os.environ.get("SIJIL_WAREHOUSE")

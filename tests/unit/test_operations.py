@@ -352,6 +352,31 @@ def test_definitions_wire_schedule_sensors_jobs_and_automation(home):
     assert refresh.op_retry_policy is not None and refresh.op_retry_policy.backoff == dg.Backoff.EXPONENTIAL
 
 
+# --- one refresh at a time ---------------------------------------------------------------------
+
+def test_one_refresh_at_a_time_and_a_killed_one_leaves_no_build_behind(home):
+    from assets.publish.wap import builds_dir, refresh_lock
+
+    settings = get_settings()
+    stale = builds_dir(settings) / "20260101T020000.duckdb"  # what a killed refresh leaves
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"half-built")
+    with refresh_lock(settings):
+        assert not stale.exists()
+        with pytest.raises(SijilError, match="another refresh or rollback is running"):
+            with refresh_lock(settings):
+                pass
+    with refresh_lock(settings):  # released when the holder ends
+        pass
+
+
+def test_published_refreshes_queue_one_at_a_time(home):
+    job = build_operations_definitions(PROFILE).resolve_job_def(PUBLISHED_REFRESH_JOB)
+    config = yaml.safe_load((REPO_ROOT / "orchestration" / "dagster.yaml").read_text())
+    limits = config["concurrency"]["runs"]["tag_concurrency_limits"]
+    assert {"key": "sijil/refresh", "limit": 1} in limits and "sijil/refresh" in job.tags
+
+
 # --- monthly partitions -----------------------------------------------------------------------
 
 def test_one_monthly_partitions_definition_from_config():

@@ -159,7 +159,8 @@ def test_a_killed_refresh_leaves_the_published_warehouse_unchanged(offline_refre
     persons = _count_persons(published)
     reader = duckdb.connect(str(published), read_only=True)  # open before the refresh starts
 
-    refresh = subprocess.Popen([SIJIL, "materialize"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    refresh = subprocess.Popen([SIJIL, "materialize"], env={**env, "PYTHONUNBUFFERED": "1"},
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                text=True, start_new_session=True)
     in_dbt = threading.Event()
     output: list[str] = []
@@ -204,6 +205,7 @@ def test_the_next_refresh_after_a_kill_succeeds(offline_refresh, ops_home):
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     versions = set((settings.published_warehouse.parent / "versions").glob("*.duckdb"))
     assert len(versions - previous_versions) == 1  # the version published before is kept for rollback
+    assert not list((settings.published_warehouse.parent / "builds").glob("*.duckdb*"))  # the killed build is gone
     entries = read_entries(_audit_log(home))
     assert [e["outcome"] for e in entries][-1] == "published"
     assert verify_chain(_audit_log(home)) == []

@@ -6,6 +6,7 @@ Each sub-command imports what it needs when it runs, so `sijil --help` stays fas
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -73,11 +74,19 @@ def _cmd_indicators(args: argparse.Namespace) -> int:
 def _cmd_rollback(args: argparse.Namespace) -> int:
     from assets.publish.analytics import load_publish_config
     from assets.publish.pseudonyms import load_key
-    from assets.publish.wap import rollback
+    from assets.publish.wap import refresh_lock, rollback
     from assets.settings import get_settings
 
+    from assets.operations.audit_log import RunRecord, append_entry, code_version, current_operator, utc_now
+    from assets.operations.config import load_operations_config
+
     settings = get_settings()
-    restored = rollback(settings, load_key(settings), load_publish_config(), version=args.version)
+    started = utc_now()
+    with refresh_lock(settings):
+        restored = rollback(settings, load_key(settings), load_publish_config(), version=args.version)
+    append_entry(load_operations_config().audit_file(settings), RunRecord(
+        run_id=f"rollback-{restored}", kind="rollback", outcome="restored", started_at=started, finished_at=utc_now(),
+        operator=current_operator(), code_version=code_version(), detail=f"restored warehouse version {restored}"))
     print(f"restored warehouse version {restored} as the published warehouse")
     return 0
 
@@ -91,6 +100,29 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     table = write_results(doc, out)
     sys.stdout.write(table.read_text(encoding="utf-8"))
     print(f"\nwritten to {out} and {table}")
+    return 0
+
+
+def _cmd_audit(args: argparse.Namespace) -> int:
+    from assets.operations.audit_log import read_entries, unfinished_runs, verify_chain
+    from assets.operations.config import load_operations_config
+    from assets.settings import get_settings
+
+    log = load_operations_config().audit_file(get_settings())
+    entries = read_entries(log)
+    if not args.verify:
+        for e in entries[-args.last:]:
+            files = len(json.loads(e["input_files"] or "{}"))
+            when = e["finished_at"] or e["started_at"]
+            print(f"{e['seq']:>5}  {when:%Y-%m-%d %H:%M:%S}  {e['kind']:<28} {e['outcome']:<14} "
+                  f"{e['run_id']}  by {e['operator']}  code {e['code_version']}  {files} input files"
+                  + (f"\n       {e['detail']}" if e["detail"] else ""))
+    problems = verify_chain(log)
+    if problems:
+        raise SijilError(f"the audit log at {log} has been altered: " + "; ".join(problems))
+    print(f"audit log {log}: {len(entries)} entries, chain intact")
+    for run_id in unfinished_runs(entries):
+        print(f"  started and never finished (killed, or still running): {run_id}")
     return 0
 
 
@@ -145,6 +177,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--baseline-timeout", type=float, default=3600.0,
                    help="seconds a baseline may take before it is reported as not finished")
     p.set_defaults(func=_cmd_bench)
+
+    p = sub.add_parser("audit", help="list the latest runs of the audit log and verify its hash chain")
+    p.add_argument("--last", type=int, default=20, help="how many of the newest entries to list")
+    p.add_argument("--verify", action="store_true", help="only verify the chain (exit 2 if it is broken)")
+    p.set_defaults(func=_cmd_audit)
 
     return parser
 

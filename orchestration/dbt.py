@@ -1,7 +1,8 @@
 """dbt, run by Dagster: the project, the one translator of dbt → Dagster rules, the dbt assets.
 
 Models run in two steps around the Python linkage assets: staging and intermediate first
-(`dbt_upstream_assets`), then the marts and snapshots (`dbt_marts_assets`).
+(`dbt_upstream_assets`), then the marts and snapshots (`dbt_marts_assets`); models tagged
+`monthly` are partitioned by month (`dbt_monthly_assets`), built per month or per backfill range.
 """
 
 import json
@@ -16,12 +17,15 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
+from assets.operations.partitions import dbt_month_vars, monthly_partitions
+from assets.operations.retries import final_unless_transient
 from assets.profiles import Profile
 from assets.settings import DBT_PROJECT_DIR
 from assets.warehouse import Warehouse
 
 UPSTREAM_SELECT = "fqn:sijil.staging fqn:sijil.intermediate"
 MARTS_SELECT = "fqn:sijil.marts resource_type:snapshot"
+MONTHLY_SELECT = "tag:monthly"  # models partitioned by period_month (assets/operations/partitions.py)
 LAYER_GROUPS = {"staging": "staging", "intermediate": "intermediate", "core": "core",
                 "monitoring": "monitoring", "snapshots": "snapshots"}
 
@@ -46,9 +50,11 @@ def dbt_vars(profile: Profile, reference_date: str | None = None) -> dict[str, A
     return values
 
 
-def dbt_build_args(profile: Profile, reference_date: str | None = None) -> list[str]:
-    """`dbt build` arguments for one run: models, their tests and snapshots, with profile vars."""
-    return ["build", "--vars", json.dumps(dbt_vars(profile, reference_date), ensure_ascii=False)]
+def dbt_build_args(profile: Profile, reference_date: str | None = None, extra_vars: dict | None = None) -> list[str]:
+    """`dbt build` arguments for one run: models, their tests and snapshots, with profile vars
+    (and, for monthly models, the months to build)."""
+    values = {**dbt_vars(profile, reference_date), **(extra_vars or {})}
+    return ["build", "--vars", json.dumps(values, ensure_ascii=False)]
 
 
 class SijilDbtTranslator(DagsterDbtTranslator):
@@ -63,14 +69,22 @@ class SijilDbtTranslator(DagsterDbtTranslator):
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         return LAYER_GROUPS.get(dbt_resource_props.get("schema", ""), "warehouse")
 
+    def get_automation_condition(self, dbt_resource_props: Mapping[str, Any]) -> dg.AutomationCondition | None:
+        """Models and snapshots follow their inputs (declarative automation)."""
+        return dg.AutomationCondition.eager()
+
     def get_description(self, dbt_resource_props: Mapping[str, Any]) -> str:
         return dbt_resource_props.get("description") or f"dbt {dbt_resource_props['resource_type']} {dbt_resource_props['name']}"
 
 
 def dbt_executable() -> str:
-    """The dbt installed beside this Python (the virtualenv need not be activated)."""
-    beside = Path(sys.executable).parent / "dbt"
-    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
+    """The dbt installed beside this Python (the virtualenv need not be activated), through
+    `sijil-dbt`, which answers dagster-dbt's `dbt --version` without asking pypi.org."""
+    for name in ("sijil-dbt", "dbt"):
+        beside = Path(sys.executable).parent / name
+        if beside.exists():
+            return str(beside)
+    return shutil.which("sijil-dbt") or shutil.which("dbt") or "dbt"
 
 
 def dbt_resource(project: DbtProject) -> DbtCliResource:
@@ -104,15 +118,26 @@ def build_dbt_definitions(profile: Profile) -> dg.Definitions:
 
     @dbt_assets(manifest=project.manifest_path, select=UPSTREAM_SELECT, dagster_dbt_translator=translator,
                 name="dbt_upstream_assets", pool="duckdb_writer")
+    @final_unless_transient
     def dbt_upstream_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
         point_dbt_at(warehouse)
         yield from dbt.cli(args, context=context).stream()
 
-    @dbt_assets(manifest=project.manifest_path, select=MARTS_SELECT, dagster_dbt_translator=translator,
-                name="dbt_marts_assets", pool="duckdb_writer")
+    @dbt_assets(manifest=project.manifest_path, select=MARTS_SELECT, exclude=MONTHLY_SELECT,
+                dagster_dbt_translator=translator, name="dbt_marts_assets", pool="duckdb_writer")
+    @final_unless_transient
     def dbt_marts_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
         point_dbt_at(warehouse)
         yield from dbt.cli(args, context=context).stream()
 
-    return dg.Definitions(assets=[dbt_upstream_assets, dbt_marts_assets],
+    @dbt_assets(manifest=project.manifest_path, select=MONTHLY_SELECT, dagster_dbt_translator=translator,
+                name="dbt_monthly_assets", pool="duckdb_writer", partitions_def=monthly_partitions(),
+                backfill_policy=dg.BackfillPolicy.single_run())
+    @final_unless_transient
+    def dbt_monthly_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
+        point_dbt_at(warehouse)
+        months = dbt_month_vars(context.partition_time_window)  # one month, or a backfill's range in one run
+        yield from dbt.cli(dbt_build_args(profile, extra_vars=months), context=context).stream()
+
+    return dg.Definitions(assets=[dbt_upstream_assets, dbt_marts_assets, dbt_monthly_assets],
                           resources={"dbt": dbt_resource(project)})

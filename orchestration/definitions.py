@@ -18,6 +18,7 @@ def build_definitions(profile_code: str | None = None) -> dg.Definitions:
     from assets.ingestion import build_ingestion_assets
     from assets.linkage import build_linkage_assets
     from assets.monitoring import build_monitoring_assets
+    from orchestration.automation import build_operations_definitions, follow_inputs
     from orchestration.dbt import build_dbt_definitions
     from quality.checks import build_quality_checks
     from quality.trust import build_trust_assets
@@ -28,14 +29,17 @@ def build_definitions(profile_code: str | None = None) -> dg.Definitions:
     dbt_defs = build_dbt_definitions(profile)
     python_defs = [*build_ingestion_assets(profile), *build_linkage_assets(profile), *build_trust_assets(profile),
                    *build_volume_checks(profile), *build_monitoring_assets(profile), *build_quality_checks(profile)]
+    # Global policy: every asset below ingestion follows its inputs (dbt models: the translator).
+    python_assets = dg.map_asset_specs(follow_inputs, [a for a in python_defs if not isinstance(a, dg.AssetChecksDefinition)])
     return dg.Definitions.merge(
         dg.Definitions(
-            assets=[a for a in python_defs if not isinstance(a, dg.AssetChecksDefinition)],
+            assets=python_assets,
             asset_checks=[c for c in python_defs if isinstance(c, dg.AssetChecksDefinition)],
             resources={"warehouse": Warehouse()},
             executor=dg.in_process_executor,
         ),
         dbt_defs,
+        build_operations_definitions(profile, [a for a in dbt_defs.assets if getattr(a, "partitions_def", None)]),
     )
 
 

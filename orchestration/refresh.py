@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 import shutil
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
 
+from assets.errors import SijilError
 from assets.settings import REPO_ROOT, Settings, get_settings
 
 
@@ -75,23 +77,72 @@ def _root_message(error) -> str:
     return error.message.strip().splitlines()[-1] if error.message.strip() else error.cls_name or "error"
 
 
-def run_refresh(select: str | None = None) -> RefreshResult:
+def run_refresh(select: str | None = None, parent_run_id: str | None = None) -> RefreshResult:
     """Write-audit-publish one refresh: build a new warehouse file, materialise every asset (or
-    the selection) into it, and publish it only when no step and no blocking check failed."""
-    from assets.publish.analytics import load_publish_config
-    from assets.publish.pseudonyms import load_key
-    from assets.publish.wap import begin_build, discard, publish
+    the selection) into it, and publish it only when no step and no blocking check failed.
+
+    The refresh is appended to the audit log when it starts and when it ends (under
+    `parent_run_id` when a Dagster run launched it, the id of the Dagster run that built the
+    warehouse in the detail); an alert line is written when nothing was published."""
+    from assets.operations.audit_log import utc_now
+    from assets.operations.inbox import inbox_manifest
+    from assets.profiles import load_profile
 
     settings = get_settings()
+    started_at = utc_now()
+    refresh_id = parent_run_id or f"refresh-{uuid.uuid4()}"
+    inputs = inbox_manifest(settings.inbox, [c.source for c in load_profile(settings.profile).sources])
+    # Appended first, so a refresh that is killed outright still leaves its trace: "started" with no outcome.
+    _audit(refresh_id, "started", "", started_at, inputs, {}, settings)
+    try:
+        result = _write_audit_publish(select, settings, parent_run_id)
+    except Exception as exc:
+        _audit(refresh_id, "failed", str(exc), started_at, inputs, {}, settings)
+        raise
+    outcome = "published" if result.published else ("failed" if not result.success else "not_published")
+    detail = "; ".join([f"dagster run {result.run_id}", *result.errors,
+                        *(f"check failed: {c}" for c in result.checks_failed),
+                        *([f"failed steps: {', '.join(result.failed)}"] if result.failed else [])])
+    _audit(refresh_id, outcome, detail, started_at, inputs, result.rows_by_layer, settings)
+    return result
+
+
+def _audit(run_id: str, outcome: str, detail: str, started_at, inputs: dict, rows: dict, settings: Settings) -> None:
+    from assets.operations.alerts import alert_line, write_alert
+    from assets.operations.audit_log import RunRecord, append_entry, code_version, current_operator, utc_now
+    from assets.operations.config import load_operations_config
+
+    config = load_operations_config()
+    append_entry(config.audit_file(settings), RunRecord(
+        run_id=run_id, kind="refresh", outcome=outcome, started_at=started_at,
+        finished_at=None if outcome == "started" else utc_now(),
+        operator=current_operator(), code_version=code_version(), input_files=inputs, row_counts=rows,
+        detail=detail))
+    if outcome not in ("started", "published"):
+        write_alert(config.alert_file(settings), alert_line(run_id, "sijil materialize", detail or outcome))
+
+
+def _write_audit_publish(select: str | None, settings: Settings, parent_run_id: str | None) -> RefreshResult:
+    from assets.publish.analytics import load_publish_config
+    from assets.publish.pseudonyms import load_key
+    from assets.publish.wap import refresh_lock
+
     ensure_dagster_home(settings)
     key = load_key(settings)
     config = load_publish_config()
+    with refresh_lock(settings):
+        return _build_and_publish(select, settings, parent_run_id, key, config)
+
+
+def _build_and_publish(select: str | None, settings: Settings, parent_run_id: str | None, key, config) -> RefreshResult:
+    from assets.publish.wap import begin_build, discard, publish
+
     started = time.monotonic()
     build = begin_build(settings, time.strftime("%Y%m%dT%H%M%S"))
     previous = os.environ.get("SIJIL_WAREHOUSE")
     os.environ["SIJIL_WAREHOUSE"] = str(build)
     try:
-        result = _execute(select, build)
+        result = _execute(select, build, parent_run_id)
     finally:
         if previous is None:
             os.environ.pop("SIJIL_WAREHOUSE", None)
@@ -110,27 +161,43 @@ def run_refresh(select: str | None = None) -> RefreshResult:
     return result
 
 
-def _execute(select: str | None, build: Path) -> RefreshResult:
-    """Run the asset job in this process against the build file."""
+def _execute(select: str | None, build: Path, parent_run_id: str | None = None) -> RefreshResult:
+    """Run the refresh job (every asset not partitioned, transient failures retried), then the
+    monthly job over every month in one run, in this process against the build file."""
     from assets.warehouse import Warehouse
+    from orchestration.automation import MONTHLY_JOB, PARENT_RUN_TAG, REFRESH_JOB
     from orchestration.definitions import build_definitions
 
     started = time.monotonic()
     defs = build_definitions()
-    job = defs.resolve_implicit_global_asset_job_def()
-    selection = None
-    if select:
-        selection = sorted(dg.AssetSelection.from_string(select).resolve(defs.resolve_asset_graph()))
+    wanted = dg.AssetSelection.from_string(select).resolve(defs.resolve_asset_graph()) if select else None
+    tags = {PARENT_RUN_TAG: parent_run_id or "sijil materialize"}
+    results, steps = [], []
     with dg.DagsterInstance.get() as instance:
-        result = job.execute_in_process(
-            instance=instance, asset_selection=selection, raise_on_error=False,
-            # The run's full event log is in the Dagster UI; the terminal shows warnings and errors.
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}})
-        steps = step_timings(instance.all_logs(result.run_id))
-    failures = [e for e in result.all_events if e.is_step_failure]
+        for name in (REFRESH_JOB, MONTHLY_JOB):
+            job = defs.resolve_job_def(name)
+            keys = set(job.asset_layer.executable_asset_keys) & (set(wanted) if wanted is not None else set(
+                job.asset_layer.executable_asset_keys))
+            if not keys or (results and not results[-1].success):
+                continue
+            run_tags = dict(tags)
+            if job.partitions_def is not None:
+                months = job.partitions_def.get_partition_keys()
+                run_tags.update({"dagster/asset_partition_range_start": months[0],
+                                 "dagster/asset_partition_range_end": months[-1]})
+            results.append(job.execute_in_process(
+                instance=instance, asset_selection=sorted(keys), raise_on_error=False, tags=run_tags,
+                # The run's full event log is in the Dagster UI; the terminal shows warnings and errors.
+                run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}}))
+            steps += step_timings(instance.all_logs(results[-1].run_id))
+    if not results:
+        raise SijilError(f"--select {select!r} matches no asset")
+    events = [e for r in results for e in r.all_events]
+    result = results[0]
+    failures = [e for e in events if e.is_step_failure]
     failed = [e.step_key for e in failures]
     errors = [_root_message(e.event_specific_data.error) for e in failures if e.event_specific_data.error]
-    checks = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    checks = [e.event_specific_data for e in events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
 
     def name(c) -> str:
         return f"{c.asset_key.to_user_string()}:{c.check_name}"
@@ -142,7 +209,7 @@ def _execute(select: str | None, build: Path) -> RefreshResult:
         with Warehouse(path=str(build)).connect(read_only=True) as con:
             rows = layer_row_counts(con)
     return RefreshResult(
-        success=result.success,
+        success=all(r.success for r in results),
         run_id=result.run_id,
         warehouse=build,
         seconds=time.monotonic() - started,
@@ -158,7 +225,7 @@ def _execute(select: str | None, build: Path) -> RefreshResult:
 
 
 def step_timings(entries) -> list[StepTiming]:
-    """Each step's start and end, materialised assets, row counts and checks, from a run's event log."""
+    """Each step's start and end, materialised assets and checks, from a run's event log."""
     steps: dict[str, StepTiming] = {}
     for entry in entries:
         event = entry.dagster_event

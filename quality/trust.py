@@ -3,6 +3,7 @@ lost, and control totals — the reconciliation a ministry publishes with its nu
 
 import dagster as dg
 
+from assets.operations.retries import final_unless_transient
 from assets.profiles import Profile
 from assets.warehouse import Warehouse
 
@@ -31,6 +32,7 @@ def build_trust_assets(profile: Profile) -> list:
               description="Per file of the latest load: rows received, loaded, quarantined and lost (always 0), and "
                           "control totals (Σ amounts in the file = loaded + quarantined).\n\n"
                           "تقرير الثقة: لكل ملف الصفوف المستلمة والمحمّلة والمعزولة والمفقودة ومجاميع المبالغ.")
+    @final_unless_transient
     def trust_report(warehouse: Warehouse) -> dg.MaterializeResult:
         with warehouse.connect() as con:
             con.execute(TRUST_SQL)

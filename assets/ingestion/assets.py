@@ -7,6 +7,7 @@ import dagster as dg
 
 from assets.ingestion.load import SourceReport, ingest_source
 from assets.ingestion.reference import build_reference_asset
+from assets.operations.retries import final_unless_transient
 from assets.profiles import Profile, SourceContract
 from assets.settings import get_settings
 from assets.warehouse import Warehouse
@@ -33,6 +34,7 @@ def _entity_metadata(report: SourceReport, entity: str) -> dict:
         "reconciliation": dg.MetadataValue.md("\n".join(rows)),
         "quarantine_reasons": dg.MetadataValue.json(report.quarantine_reasons.get(entity, {})),
         "encodings": dg.MetadataValue.json({f.file: f.encoding for f in files if f.encoding}),
+        "file_sha256": dg.MetadataValue.json({f.file: f.sha256 for f in files if f.status == "loaded"}),
     }
     refused = [f"{f.file}: {f.detail}" for f in report.files if f.status == "refused"]
     if refused:
@@ -59,6 +61,7 @@ def _source_asset(profile: Profile, contract: SourceContract) -> dg.AssetsDefini
     ]
 
     @dg.multi_asset(specs=specs, name=f"ingest_{contract.source}", pool="duckdb_writer")
+    @final_unless_transient
     def _ingest(context: dg.AssetExecutionContext, warehouse: Warehouse):
         settings = get_settings()
         with warehouse.connect() as con:

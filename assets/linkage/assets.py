@@ -5,6 +5,7 @@ import dagster as dg
 from assets.linkage.evaluate import evaluate_clusters
 from assets.linkage.model import load_config
 from assets.linkage.run import export_review_queue, link_households, link_mentions
+from assets.operations.retries import final_unless_transient
 from assets.profiles import Profile
 from assets.settings import get_settings
 from assets.warehouse import Warehouse
@@ -38,6 +39,7 @@ def build_linkage_assets(profile: Profile) -> list:
         pool="duckdb_writer",
         name="link_person_mentions",
     )
+    @final_unless_transient
     def link_person_mentions(context: dg.AssetExecutionContext, config: LinkageConfig, warehouse: Warehouse):
         settings = get_settings()
         model_path = settings.home / "linkage" / "linkage_model.json"
@@ -60,6 +62,7 @@ def build_linkage_assets(profile: Profile) -> list:
               group_name="linkage", kinds={"duckdb"}, pool="duckdb_writer",
               description="Every source household reference (cash-programme household, refugee case, family book) "
                           "mapped to one master household.\n\nربط مراجع الأسر في المصادر بأسرة موحّدة.")
+    @final_unless_transient
     def household_links(warehouse: Warehouse) -> dg.MaterializeResult:
         with warehouse.connect() as con:
             households = link_households(con, list(profile.household_sources))
@@ -70,6 +73,7 @@ def build_linkage_assets(profile: Profile) -> list:
               kinds={"duckdb"}, pool="duckdb_writer",
               description="Pairwise precision, recall and F1 of the clusters against the synthetic ground truth, "
                           "when a truth directory is present (never on real data).\n\nدقة الربط مقابل الحقيقة المعروفة.")
+    @final_unless_transient
     def evaluation(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
         with warehouse.connect() as con:
             scores = evaluate_clusters(con, get_settings().truth)

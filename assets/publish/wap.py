@@ -7,7 +7,9 @@ touch an open file) and never sees a half-built one.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import os
 import shutil
 from dataclasses import dataclass
@@ -48,6 +50,23 @@ def build_reports(warehouse: Path) -> Path:
     """Where a run writes its report and workbook: beside the warehouse file it builds, so that
     only a published build's reports replace the published ones."""
     return warehouse.with_name(warehouse.stem + ".reports")
+@contextlib.contextmanager
+def refresh_lock(settings: Settings):
+    """One refresh or rollback at a time. Holding the lock, any build file left in builds/ was
+    left by a refresh that was killed, and is removed. The lock dies with its process."""
+    path = settings.published_warehouse.parent / "refresh.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise SijilError(f"another refresh or rollback is running (lock {path}); try again when it ends") from None
+        try:
+            for stale in builds_dir(settings).glob("*.duckdb*"):
+                stale.unlink()
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def begin_build(settings: Settings, run_name: str) -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 
 import duckdb
 import pytest
@@ -114,3 +115,71 @@ def test_leak_patterns_find_identifiers_in_text_but_not_pseudonyms():
                 "('k1-abcdefabcdefabcdefabcdefabcdef'), ('0791234567'), ('2025-01-01')) v(x)")
     con.execute("create table clean as select * from (values ('k1-abcdefabcdef'), ('M'), ('AM')) v(x)")
     assert scan_for_pii(con, PATTERNS) == ["main.t.x"]
+
+
+def test_a_pseudonym_is_never_an_unkeyed_hash():
+    """Guards against 'simplifying' to plain hashing: anyone could recompute that from a national number."""
+    from assets.publish.pseudonyms import _HEX_TO_LETTERS
+
+    value = "9876543210"
+    unkeyed = "k1-" + hashlib.sha256(value.encode()).hexdigest()[:30].translate(_HEX_TO_LETTERS)
+    assert PseudonymKey(b"secret-1", "k1", "test").pseudonym(value) != unkeyed
+    assert PseudonymKey(b"", "k1", "test").pseudonym(value) != unkeyed  # even an empty key is an HMAC
+
+
+def test_the_same_key_gives_the_same_pseudonyms_across_runs_and_a_rotated_key_others(tmp_path, monkeypatch):
+    monkeypatch.setenv("SIJIL_HOME", str(tmp_path))
+    monkeypatch.delenv("SIJIL_PSEUDONYM_KEY", raising=False)
+    monkeypatch.delenv("SIJIL_PSEUDONYM_KEY_VERSION", raising=False)
+    first_run, second_run = load_key(get_settings()), load_key(get_settings())  # the generated key file, reread
+    assert first_run.pseudonym("MP00042") == second_run.pseudonym("MP00042")
+    monkeypatch.setenv("SIJIL_PSEUDONYM_KEY", "a-rotated-secret")
+    monkeypatch.setenv("SIJIL_PSEUDONYM_KEY_VERSION", "k2")
+    rotated = load_key(get_settings())
+    assert rotated.origin == "environment" and rotated.pseudonym("MP00042").startswith("k2-")
+    assert rotated.pseudonym("MP00042")[3:] != first_run.pseudonym("MP00042")[3:]
+
+
+def test_readers_during_publishes_are_never_locked_out_and_see_whole_versions(tmp_path, monkeypatch):
+    """A reader opening the published warehouse again and again while versions are published."""
+    import threading
+
+    monkeypatch.setenv("SIJIL_HOME", str(tmp_path))
+    settings = get_settings()
+    key = PseudonymKey(b"k", "k1", "t")
+    config = {"keep_versions": 2, "tables": {"core.dim_person": {"columns": ["sex", "version"]}}}
+
+    def publish_version(version: int) -> None:
+        build = begin_build(settings, f"v{version}")
+        with duckdb.connect(str(build)) as con:
+            con.execute("create schema if not exists core")
+            con.execute(f"create or replace table core.dim_person as select 'M' sex, {version} version from range(5000)")
+        publish(build, settings, key, config)
+
+    publish_version(0)
+    seen, errors, stop = [], [], threading.Event()
+
+    def read() -> None:
+        while not stop.is_set():
+            try:
+                with duckdb.connect(str(settings.published_warehouse), read_only=True) as con:
+                    low, high, rows = con.execute("select min(version), max(version), count(*) from core.dim_person").fetchall()[0]
+                if (low, rows) != (high, 5000):
+                    errors.append(f"a mixed or partial version: {low}..{high}, {rows} rows")
+                seen.append(low)
+            except Exception as exc:  # a lock or a missing file would land here
+                errors.append(repr(exc))
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        for version in range(1, 6):
+            publish_version(version)
+            deadline = time.monotonic() + 20
+            while version not in seen and time.monotonic() < deadline and not errors:
+                time.sleep(0.01)
+    finally:
+        stop.set()
+        reader.join()
+    assert errors == []
+    assert set(seen) >= {1, 2, 3, 4, 5}

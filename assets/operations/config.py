@@ -1,0 +1,56 @@
+"""config/operations.yaml: the schedule, the inbox sensor, retries, alerts and the audit log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from assets.errors import SijilError
+from assets.settings import CONFIG_DIR, Settings
+
+
+@dataclass(frozen=True)
+class OperationsConfig:
+    cron: str
+    timezone: str
+    sensor_interval_seconds: int
+    settle_seconds: float
+    max_retries: int
+    retry_delay_seconds: float
+    alert_channel: str
+    alert_path: str
+    audit_path: str
+    monthly_start: str
+
+    def alert_file(self, settings: Settings) -> Path:
+        return settings.home / self.alert_path
+
+    def audit_file(self, settings: Settings) -> Path:
+        return settings.home / self.audit_path
+
+
+def load_operations_config(path: Path | None = None) -> OperationsConfig:
+    path = path or CONFIG_DIR / "operations.yaml"
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    try:
+        config = OperationsConfig(
+            cron=str(raw["schedule"]["cron"]),
+            timezone=str(raw["schedule"].get("timezone", "UTC")),
+            sensor_interval_seconds=int(raw["inbox_sensor"]["minimum_interval_seconds"]),
+            settle_seconds=float(raw["inbox_sensor"].get("settle_seconds", 30)),
+            max_retries=int(raw["retries"]["max_retries"]),
+            retry_delay_seconds=float(raw["retries"]["delay_seconds"]),
+            alert_channel=str(raw["alerts"]["channel"]),
+            alert_path=str(raw["alerts"]["path"]),
+            audit_path=str(raw["audit"]["path"]),
+            monthly_start=str(raw["partitions"]["monthly_start"]),
+        )
+    except (KeyError, TypeError) as exc:
+        raise SijilError(f"{path}: missing setting {exc}") from exc
+    if config.alert_channel != "file":
+        raise SijilError(f"{path}: alerts.channel {config.alert_channel!r} is not supported (use 'file')")
+    if len(config.cron.split()) != 5:
+        raise SijilError(f"{path}: schedule.cron {config.cron!r} is not a five-field cron expression")
+    return config

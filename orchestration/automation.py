@@ -1,0 +1,175 @@
+"""Running Sijil unattended: the daily published refresh, the inbox sensor, declarative
+automation of the working copy, retries, and the run sensors that keep the audit log and alert.
+
+- ``published_refresh`` (a job of one op) is write-audit-publish, exactly `sijil materialize`:
+  the schedule launches it daily and the inbox sensor whenever a file with new content lands.
+- ``sijil_refresh`` is every asset under the retry policy, and ``sijil_refresh_monthly`` the
+  assets partitioned by month; `sijil materialize` runs both in process against a fresh build
+  file, the monthly one over every month in one run.
+- Every asset below ingestion follows its inputs (``AutomationCondition.eager()``): a source
+  re-ingested from the UI brings its staging models, linkage and marts up to date in the working
+  copy, through the automation sensor.
+- Runs that no refresh has audited (UI, automation, a killed refresh) are appended to the audit
+  log by the run sensors; a failed one also writes an alert line.
+"""
+
+
+import hashlib
+import json
+
+import dagster as dg
+
+from assets.operations.alerts import alert_line, write_alert
+from assets.operations.audit_log import RunRecord, append_entry, code_version, read_entries, utc_now
+from assets.operations.config import OperationsConfig, load_operations_config
+from assets.operations.inbox import new_files, scan_inbox
+from assets.operations.partitions import monthly_partitions
+from assets.operations.retries import retry_policy
+from assets.profiles import Profile
+from assets.settings import get_settings
+
+REFRESH_JOB = "sijil_refresh"
+MONTHLY_JOB = "sijil_refresh_monthly"
+PUBLISHED_REFRESH_JOB = "published_refresh"
+PARENT_RUN_TAG = "sijil/parent_run"  # on a refresh's inner run: who records it in the audit log
+NEW_FILES_TAG = "sijil/new_files"
+
+
+def follow_inputs(spec: dg.AssetSpec) -> dg.AssetSpec:
+    """Everything below ingestion updates when its inputs do; ingestion is started by the
+    schedule, the inbox sensor or a person."""
+    if spec.group_name == "raw" or spec.automation_condition is not None:
+        return spec
+    return spec.replace_attributes(automation_condition=dg.AutomationCondition.eager())
+
+
+def inbox_cursor(cursor: str | None) -> dict:
+    return json.loads(cursor) if cursor else {"seen": [], "files": {}}
+
+
+def evaluate_inbox(cursor: str | None, profile: Profile, config: OperationsConfig) -> tuple[dg.RunRequest | None, str]:
+    """The run request for files whose content the sensor has not seen before (None when there
+    are none) and the new cursor: every content hash seen, and each file's size and mtime so an
+    unchanged file is not hashed again."""
+    state = inbox_cursor(cursor)
+    found = scan_inbox(get_settings().inbox, [c.source for c in profile.sources], state["files"],
+                       config.settle_seconds)
+    fresh = new_files(found, set(state["seen"]))
+    new_state = {"seen": sorted(set(state["seen"]) | {f.sha256 for f in found}),
+                 "files": {f.file: [f.size, f.mtime_ns, f.sha256] for f in found}}
+    if not fresh:
+        return None, json.dumps(new_state)
+    arrived = sorted(f.file for files in fresh.values() for f in files)
+    digest = hashlib.sha256("".join(sorted(f.sha256 for fs in fresh.values() for f in fs)).encode()).hexdigest()
+    request = dg.RunRequest(run_key=f"inbox-{digest[:24]}",
+                            tags={"sijil/trigger": "inbox", NEW_FILES_TAG: ", ".join(arrived)[:1000]})
+    return request, json.dumps(new_state)
+
+
+def _materializations(instance: dg.DagsterInstance, run_id: str) -> list[dg.AssetMaterialization]:
+    records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION, limit=10000)
+    return [r.event_log_entry.asset_materialization for r in records.records if r.event_log_entry.asset_materialization]
+
+
+def dagster_run_record(instance: dg.DagsterInstance, run: dg.DagsterRun, outcome: str, detail: str) -> RunRecord:
+    """An audit record for a Dagster run: the files ingestion read (by hash) and rows per asset,
+    from the run's own materialisation metadata."""
+    inputs, rows = {}, {}
+    for m in _materializations(instance, run.run_id):
+        meta = m.metadata
+        if "file_sha256" in meta:
+            inputs.update(meta["file_sha256"].value)
+        if "dagster/row_count" in meta:
+            rows[m.asset_key.to_user_string()] = int(meta["dagster/row_count"].value)
+    stats = instance.get_run_stats(run.run_id)
+    started = utc_now() if stats.start_time is None else _utc(stats.start_time)
+    finished = utc_now() if stats.end_time is None else _utc(stats.end_time)
+    operator = (run.tags.get("dagster/user") or (f"schedule:{run.tags['dagster/schedule_name']}"
+                if "dagster/schedule_name" in run.tags else None)
+                or (f"sensor:{run.tags['dagster/sensor_name']}" if "dagster/sensor_name" in run.tags else None)
+                or "dagster")
+    return RunRecord(run_id=run.run_id, kind=f"dagster_run:{run.job_name}", outcome=outcome, started_at=started,
+                     finished_at=finished, operator=operator, code_version=code_version(), input_files=inputs,
+                     row_counts=rows, detail=detail)
+
+
+def _utc(timestamp: float):
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).replace(tzinfo=None)
+
+
+def record_unaudited_run(instance: dg.DagsterInstance, run: dg.DagsterRun, outcome: str, detail: str) -> bool:
+    """Append `run` to the audit log unless its refresh recorded its outcome (or will: an inner
+    run) — returns whether it did; a failure also writes an alert line. A published refresh
+    killed outright left only its "started" entry: its failure is recorded here."""
+    settings, config = get_settings(), load_operations_config()
+    if PARENT_RUN_TAG in run.tags:
+        return False
+    log = config.audit_file(settings)
+    if any(e["run_id"] == run.run_id and e["outcome"] != "started" for e in read_entries(log)):
+        return False
+    append_entry(log, dagster_run_record(instance, run, outcome, detail))
+    if outcome == "failed":
+        write_alert(config.alert_file(settings), alert_line(run.run_id, run.job_name, detail))
+    return True
+
+
+def build_operations_definitions(profile: Profile, monthly: list[dg.AssetsDefinition] = ()) -> dg.Definitions:
+    """The jobs, the daily schedule, the inbox sensor, the automation sensor and the run sensors.
+    `monthly` are the assets partitioned by month: their own job, run after the others by a
+    refresh over every month, and backfilled from the UI over any range."""
+    config = load_operations_config()
+    policy = retry_policy(config)
+    monthly_selection = dg.AssetSelection.assets(*monthly)
+    refresh_job = dg.define_asset_job(REFRESH_JOB, selection=dg.AssetSelection.all() - monthly_selection,
+                                      op_retry_policy=policy,
+                                      description="Every asset not partitioned; transient failures retried with backoff")
+    monthly_job = dg.define_asset_job(MONTHLY_JOB, selection=monthly_selection, partitions_def=monthly_partitions(),
+                                      op_retry_policy=policy, description="The monthly assets, for a month or a range")
+
+    @dg.op(description="Write-audit-publish: build a new warehouse file, check it, publish it or leave the "
+                       "published one as it was")
+    def refresh_and_publish(context: dg.OpExecutionContext) -> None:
+        from orchestration.refresh import run_refresh
+
+        result = run_refresh(parent_run_id=context.run_id)
+        if not result.published:
+            why = "; ".join(result.errors or result.checks_failed or result.failed) or "not published"
+            raise dg.Failure(description=f"refresh not published: {why}", allow_retries=False)
+        context.log.info(f"published {result.warehouse} and {result.analytics}")
+
+    @dg.job(name=PUBLISHED_REFRESH_JOB, description="The refresh the schedule and the inbox sensor launch",
+            tags={"sijil/refresh": "published"})  # one at a time: orchestration/dagster.yaml
+    def published_refresh():
+        refresh_and_publish()
+
+    daily = dg.ScheduleDefinition(name="daily_refresh", job=published_refresh, cron_schedule=config.cron,
+                                  execution_timezone=config.timezone, default_status=dg.DefaultScheduleStatus.RUNNING,
+                                  description="The regular refresh (config/operations.yaml)")
+
+    @dg.sensor(name="inbox_sensor", job=published_refresh, minimum_interval_seconds=config.sensor_interval_seconds,
+               default_status=dg.DefaultSensorStatus.RUNNING,
+               description="Starts a refresh when a file with new content (SHA-256) lands in the inbox")
+    def inbox_sensor(context: dg.SensorEvaluationContext):
+        request, cursor = evaluate_inbox(context.cursor, profile, config)
+        context.update_cursor(cursor)
+        return request or dg.SkipReason("no new file in the inbox")
+
+    automation = dg.AutomationConditionSensorDefinition(
+        "follow_inputs", target=dg.AssetSelection.all(), default_status=dg.DefaultSensorStatus.RUNNING,
+        minimum_interval_seconds=60, description="Materialises assets whose inputs changed (the working copy)")
+
+    @dg.run_failure_sensor(name="run_failure_alert", default_status=dg.DefaultSensorStatus.RUNNING,
+                           description="Records a failed run in the audit log and writes an alert line")
+    def run_failure_alert(context: dg.RunFailureSensorContext):
+        record_unaudited_run(context.instance, context.dagster_run, "failed", context.failure_event.message or "")
+
+    @dg.run_status_sensor(name="run_success_audit", run_status=dg.DagsterRunStatus.SUCCESS,
+                          default_status=dg.DefaultSensorStatus.RUNNING,
+                          description="Records a successful run in the audit log")
+    def run_success_audit(context: dg.RunStatusSensorContext):
+        record_unaudited_run(context.instance, context.dagster_run, "succeeded", "")
+
+    return dg.Definitions(jobs=[refresh_job, monthly_job, published_refresh], schedules=[daily],
+                          sensors=[inbox_sensor, automation, run_failure_alert, run_success_audit])

@@ -18,6 +18,7 @@ def record_outcomes(con, run_id: str, asset: str, suite: str, source: str | None
                     outcomes: list[Outcome], evaluated_at: dt.datetime | None = None) -> None:
     """Append a suite's outcomes for this run."""
     when = evaluated_at or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    con.execute("create schema if not exists audit")
     con.execute(RESULTS_DDL)
     con.executemany("insert into audit.expectation_results values (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", [
         [run_id, asset, suite, source, o.expectation, o.rule, o.column, o.dimension, o.success, o.observed_value,

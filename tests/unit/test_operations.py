@@ -342,7 +342,7 @@ def test_definitions_wire_schedule_sensors_jobs_and_automation(home):
                                               "run_success_audit"}
     assert {s.name for s in defs.schedules} == {"daily_refresh"}
     graph = defs.resolve_asset_graph()
-    for key in graph.get_all_asset_keys():
+    for key in graph.materializable_asset_keys:
         condition = graph.get(key).automation_condition
         if key.path[0] == "raw":
             assert condition is None, key

@@ -5,6 +5,7 @@ Call :func:`get_settings` inside an asset, resource or command, never at import 
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ class Settings:
     warehouse: Path  # the file this run's assets write (a build, or a working copy for UI runs)
     published_warehouse: Path  # the engineering warehouse a checked refresh publishes
     mode: str  # "sample" or "production"
+    reference_date: dt.date  # the date ages and plausible birth dates are reckoned at (default: today)
 
     @property
     def is_production(self) -> bool:
@@ -44,4 +46,16 @@ def get_settings() -> Settings:
         published_warehouse=Path(os.environ.get("SIJIL_PUBLISHED_WAREHOUSE",
                                                 home / "warehouse" / "sijil.duckdb")).resolve(),
         mode=os.environ.get("SIJIL_MODE", "sample"),
+        reference_date=_reference_date(os.environ.get("SIJIL_REFERENCE_DATE")),
     )
+
+
+def _reference_date(text: str | None) -> dt.date:
+    if not text:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        from assets.errors import SijilError
+
+        raise SijilError(f"SIJIL_REFERENCE_DATE={text!r} is not a date (YYYY-MM-DD)") from None

@@ -20,7 +20,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from assets.operations.partitions import dbt_month_vars, monthly_partitions
 from assets.operations.retries import final_unless_transient
 from assets.profiles import Profile
-from assets.settings import DBT_PROJECT_DIR
+from assets.settings import DBT_PROJECT_DIR, get_settings
 from assets.warehouse import Warehouse
 
 UPSTREAM_SELECT = "fqn:sijil.staging fqn:sijil.intermediate"
@@ -30,8 +30,9 @@ LAYER_GROUPS = {"staging": "staging", "intermediate": "intermediate", "core": "c
                 "monitoring": "monitoring", "snapshots": "snapshots"}
 
 
-def dbt_vars(profile: Profile, reference_date: str | None = None) -> dict[str, Any]:
-    """The country profile's values every dbt model reads through var()."""
+def dbt_vars(profile: Profile, reference_date: str) -> dict[str, Any]:
+    """The country profile's values every dbt model reads through var(), and the run's reference
+    date (ages, plausible birth dates, the calendar's end)."""
     ids = profile.identifiers
     values = {
         "date_formats": list(profile.date_formats),
@@ -44,16 +45,16 @@ def dbt_vars(profile: Profile, reference_date: str | None = None) -> dict[str, A
         "nationality_code": profile.nationality_code,
         "source_trust": list(profile.source_trust),
         "household_sources": list(profile.household_sources),
+        "reference_date": reference_date,
     }
-    if reference_date:
-        values["reference_date"] = reference_date
     return values
 
 
-def dbt_build_args(profile: Profile, reference_date: str | None = None, extra_vars: dict | None = None) -> list[str]:
-    """`dbt build` arguments for one run: models, their tests and snapshots, with profile vars
+def dbt_build_args(profile: Profile, extra_vars: dict | None = None) -> list[str]:
+    """`dbt build` arguments for one run: models, their tests and snapshots, with profile vars and
+    the reference date read now (a long-running code location must not keep the day it loaded)
     (and, for monthly models, the months to build)."""
-    values = {**dbt_vars(profile, reference_date), **(extra_vars or {})}
+    values = {**dbt_vars(profile, get_settings().reference_date.isoformat()), **(extra_vars or {})}
     return ["build", "--vars", json.dumps(values, ensure_ascii=False)]
 
 
@@ -114,21 +115,20 @@ def build_dbt_definitions(profile: Profile) -> dg.Definitions:
     """The dbt assets (two steps around linkage) and the dbt CLI resource."""
     project = prepare_manifest()
     translator = SijilDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
-    args = dbt_build_args(profile)
 
     @dbt_assets(manifest=project.manifest_path, select=UPSTREAM_SELECT, dagster_dbt_translator=translator,
                 name="dbt_upstream_assets", pool="duckdb_writer")
     @final_unless_transient
     def dbt_upstream_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
         point_dbt_at(warehouse)
-        yield from dbt.cli(args, context=context).stream()
+        yield from dbt.cli(dbt_build_args(profile), context=context).stream()
 
     @dbt_assets(manifest=project.manifest_path, select=MARTS_SELECT, exclude=MONTHLY_SELECT,
                 dagster_dbt_translator=translator, name="dbt_marts_assets", pool="duckdb_writer")
     @final_unless_transient
     def dbt_marts_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
         point_dbt_at(warehouse)
-        yield from dbt.cli(args, context=context).stream()
+        yield from dbt.cli(dbt_build_args(profile), context=context).stream()
 
     @dbt_assets(manifest=project.manifest_path, select=MONTHLY_SELECT, dagster_dbt_translator=translator,
                 name="dbt_monthly_assets", pool="duckdb_writer", partitions_def=monthly_partitions(),

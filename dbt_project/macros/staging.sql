@@ -16,6 +16,17 @@
     ) as date) end)
 {%- endmacro %}
 
+{% macro sj_reference_date() -%}
+    {#- The run's reference date (Sijil passes SIJIL_REFERENCE_DATE or today; dbt alone: the run's day). -#}
+    cast('{{ var("reference_date", run_started_at.strftime("%Y-%m-%d")) }}' as date)
+{%- endmacro %}
+
+{% macro sj_birth_date(column) -%}
+    {#- A birth date is a date no later than the reference date and at most 120 years before it. -#}
+    (case when {{ sj_date(column) }} between {{ sj_reference_date() }} - interval 120 year and {{ sj_reference_date() }}
+          then {{ sj_date(column) }} end)
+{%- endmacro %}
+
 {% macro sj_invalid(column, typed) -%}
     (nullif(trim({{ column }}), '') is not null and {{ typed }} is null)
 {%- endmacro %}
@@ -72,8 +83,8 @@
     sj_name_part(full_name, 3) as grandfather_name_norm,
     sj_name_part(full_name, 4) as family_name_norm,
     {%- endif %}
-    {{ sj_date('birth_date') }} as birth_date,
-    {{ sj_invalid('birth_date', sj_date('birth_date')) }} as birth_date_is_invalid,
+    {{ sj_birth_date('birth_date') }} as birth_date,
+    {{ sj_invalid('birth_date', sj_birth_date('birth_date')) }} as birth_date_is_invalid,
     {{ sj_sex('sex') }} as sex,
     {{ sj_national_id('national_id') }} as national_id,
     {{ sj_invalid('national_id', sj_national_id('national_id')) }} as national_id_is_invalid

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import dagster as dg
@@ -12,13 +13,18 @@ from orchestration.dbt import SijilDbtTranslator, dbt_build_args, dbt_vars
 PROFILE = load_profile("jordan")
 
 
-def test_dbt_vars_come_from_the_profile():
-    values = dbt_vars(PROFILE)
+def test_dbt_vars_come_from_the_profile_and_the_reference_date_from_the_run(monkeypatch):
+    values = dbt_vars(PROFILE, "2026-01-31")
+    assert values["reference_date"] == "2026-01-31"
     assert values["date_formats"] == list(PROFILE.date_formats)
     assert values["national_id_pattern"] == PROFILE.identifiers["national_id"]["pattern"]
     assert values["source_trust"][0] == PROFILE.source_trust[0]
-    args = dbt_build_args(PROFILE, reference_date="2025-12-31")
+    monkeypatch.setenv("SIJIL_REFERENCE_DATE", "2025-12-31")
+    args = dbt_build_args(PROFILE)
     assert args[0] == "build" and json.loads(args[args.index("--vars") + 1])["reference_date"] == "2025-12-31"
+    monkeypatch.delenv("SIJIL_REFERENCE_DATE")
+    args = dbt_build_args(PROFILE)  # read when the step runs: today, not the day the code location loaded
+    assert json.loads(args[args.index("--vars") + 1])["reference_date"] == dt.date.today().isoformat()
 
 
 def test_translator_keys_and_groups():

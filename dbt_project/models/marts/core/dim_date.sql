@@ -1,7 +1,7 @@
 {#- A calendar covering every fact date (monthly, quarterly and yearly periods). -#}
 with bounds as (
     select least(min(due_on), min(paid_on), min(period_month)) as first_day,
-           greatest(max(due_on), max(paid_on), cast('{{ var("reference_date") }}' as date)) as last_day
+           greatest(max(due_on), max(paid_on), {{ sj_reference_date() }}) as last_day
     from {{ ref('fct_payment') }}
 ),
 

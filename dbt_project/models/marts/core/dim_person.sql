@@ -96,8 +96,8 @@ final as (
         n.name_source,
         b.birth_date,
         b.birth_date_source,
-        date_diff('year', b.birth_date, cast('{{ var("reference_date") }}' as date))
-            - case when strftime(b.birth_date, '%m%d') > strftime(cast('{{ var("reference_date") }}' as date), '%m%d') then 1 else 0 end as age,
+        date_diff('year', b.birth_date, {{ sj_reference_date() }})
+            - case when strftime(b.birth_date, '%m%d') > strftime({{ sj_reference_date() }}, '%m%d') then 1 else 0 end as age,
         s.sex,
         i.national_id,
         coalesce(g.governorate_code, 'unknown') as governorate_code,

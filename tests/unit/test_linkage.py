@@ -130,3 +130,47 @@ def test_review_queue_names_the_evidence_and_exports_csv(warehouse):
     queue = pd.read_csv(tmp / "review.csv", encoding="utf-8-sig")
     assert {"mention_id_l", "mention_id_r", "match_probability", "reasons", "full_name_l", "full_name_r"} <= set(queue.columns)
     assert queue["reasons"].str.contains("first_name: ").all()
+
+
+def test_blocking_recall_counts_true_pairs_some_rule_generates():
+    from assets.linkage.blocking import blocking_recall
+
+    con = duckdb.connect()
+    con.execute("""create table f as select * from (values
+        ('a', 'X1', 'mhmd', date '1990-01-02'), ('b', 'X1', 'mhmd', date '1990-01-02'),
+        ('c', null, 'mhmd', date '1990-01-02'), ('d', null, 'ahmd', date '1991-05-05')
+    ) v(unique_id, national_id, first_s, birth_date)""")
+    con.execute("create table t as select * from (values ('a','P1'),('b','P1'),('c','P1'),('d','P2')) v(mention_id, person)")
+    config = {"blocking_rules": [["national_id"], "l.first_s = r.first_s and l.birth_date = r.birth_date"]}
+    assert blocking_recall(con, "t", "f", config)["blocking_recall"] == 1.0
+    # only the identifier rule: a-b is generated, a-c and b-c are not (c has no number)
+    only_id = blocking_recall(con, "t", "f", {"blocking_rules": [["national_id"]]})
+    assert (only_id["true_pairs"], only_id["blocked_true_pairs"]) == (3, 1)
+
+
+def test_blocking_analysis_counts_comparisons_per_rule(warehouse):
+    from assets.linkage.blocking import comparisons_per_rule
+
+    con, _ = warehouse
+    config = load_config()
+    cost = comparisons_per_rule(con, config)
+    assert [c["rule"] for c in cost][0] == "l.national_id = r.national_id"
+    assert len(cost) == len(config["blocking_rules"])
+    cumulative = [c["cumulative_comparisons"] for c in cost]
+    assert cumulative == sorted(cumulative) and cumulative[-1] > 0
+    assert not any(c["estimated"] for c in cost)
+    records = con.execute("select count(*) from intermediate.int_person_mentions").fetchall()[0][0]
+    assert cost[-1]["comparisons_per_record"] == round(cumulative[-1] / records, 3)
+
+
+def test_a_training_pass_that_fails_leaves_every_comparison_in_the_model(warehouse):
+    import json
+
+    con, tmp = warehouse
+    config = load_config()
+    # other_id is empty in these records: that pass finds no pairs and is skipped
+    config["training"]["em_blocking_rules"] = [["other_id"], *config["training"]["em_blocking_rules"]]
+    link_mentions(con, config, tmp / "model.json", retrain=True)
+    saved = json.loads((tmp / "model.json").read_text(encoding="utf-8"))["splink_settings"]
+    names = [c["output_column_name"] for c in saved["comparisons"]]
+    assert names == ["national_id", "first_name", "lineage", "birth_date", "contact", "sex", "other_id"]

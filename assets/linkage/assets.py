@@ -4,6 +4,7 @@ import dagster as dg
 
 from assets.linkage.blocking import comparisons_per_rule
 from assets.linkage.evaluate import evaluate_clusters
+from assets.linkage.incremental import link_new_mentions
 from assets.linkage.model import load_config
 from assets.linkage.run import export_review_queue, link_households, link_mentions
 from assets.profiles import Profile
@@ -16,6 +17,10 @@ MEMBERSHIPS_KEY = dg.AssetKey(["intermediate", "int_household_memberships"])
 
 class LinkageConfig(dg.Config):
     retrain: bool = False  # retrain the model even when settings are unchanged
+    accept_large_batch: bool = False  # link a batch the batch safeguard stopped, once it is checked
+    # Score only the mentions new since the last run against the linked registry (Splink's
+    # predict_between), with the saved model; existing master persons are left as they are.
+    incremental: bool = False
 
 
 def build_linkage_assets(profile: Profile) -> list:
@@ -43,19 +48,44 @@ def build_linkage_assets(profile: Profile) -> list:
         settings = get_settings()
         model_path = settings.home / "linkage" / "linkage_model.json"
         review_csv = settings.home / "linkage" / "review_queue.csv"
+        if config.incremental:
+            yield from link_incrementally(context, config, warehouse, model_path, review_csv)
+            return
         with warehouse.connect() as con:
-            result = link_mentions(con, load_config(), model_path, retrain=config.retrain)
+            result = link_mentions(con, load_config(), model_path, retrain=config.retrain,
+                                   accept_large_batch=config.accept_large_batch)
             export_review_queue(con, review_csv)
         context.log.info(f"linked {result.mentions} mentions into {result.clusters} master persons "
                          f"(model {result.model_version}, retrained={result.retrained})")
         yield dg.MaterializeResult(asset_key=["linkage", "person_clusters"], metadata={
             "dagster/row_count": result.mentions, "master_persons": result.clusters,
             "largest_cluster": result.largest_cluster, "model_version": result.model_version,
+            "new_records": result.new_records, "new_records_joined_existing": result.new_records_joined_existing,
             "model_retrained": result.retrained, "model_path": str(model_path), "profile": settings.profile})
         yield dg.MaterializeResult(asset_key=["linkage", "predictions"], metadata={
             "dagster/row_count": result.pairs_scored, "pairs_auto_linked": result.pairs_auto})
         yield dg.MaterializeResult(asset_key=["linkage", "review_queue"], metadata={
             "dagster/row_count": result.pairs_review, "export": str(review_csv)})
+
+    def link_incrementally(context, config: LinkageConfig, warehouse: Warehouse, model_path, review_csv):
+        with warehouse.connect() as con:
+            result = link_new_mentions(con, load_config(), model_path, accept_large_batch=config.accept_large_batch)
+            export_review_queue(con, review_csv)
+            counts = con.execute("""select (select count(*) from linkage.person_clusters),
+                                           (select count(distinct master_person_id) from linkage.person_clusters),
+                                           (select count(*) from linkage.predictions),
+                                           (select count(*) from linkage.review_queue)""").fetchall()[0]
+        context.log.info(f"linked {result.new_records} new mentions: {result.joined_existing} joined existing master "
+                         f"persons, {result.new_persons} new master persons, {result.bridges} bridging two")
+        yield dg.MaterializeResult(asset_key=["linkage", "person_clusters"], metadata={
+            "dagster/row_count": counts[0], "master_persons": counts[1], "incremental": True,
+            "new_records": result.new_records, "new_records_joined_existing": result.joined_existing,
+            "new_master_persons": result.new_persons, "bridging_records": result.bridges,
+            "model_path": str(model_path)})
+        yield dg.MaterializeResult(asset_key=["linkage", "predictions"], metadata={
+            "dagster/row_count": counts[2], "pairs_scored_now": result.pairs_scored})
+        yield dg.MaterializeResult(asset_key=["linkage", "review_queue"], metadata={
+            "dagster/row_count": counts[3], "export": str(review_csv)})
 
     @dg.asset(key=["linkage", "household_links"], deps=[dg.AssetKey(["linkage", "person_clusters"]), MEMBERSHIPS_KEY],
               group_name="linkage", kinds={"duckdb"}, pool="duckdb_writer",

@@ -33,6 +33,8 @@ select
     -- loose skeletons fold the letters romanisations disagree on (arabic.loose_skeleton)
     {first_loose} as first_loose, {father_loose} as father_loose, {family_loose} as family_loose,
     nullif(concat_ws(' ', father_name_skeleton, family_name_skeleton), '') as lineage_s,
+    case when father_name_skeleton is not null and grandfather_name_skeleton is not null and family_name_skeleton is not null
+         then concat_ws(' ', father_name_skeleton, grandfather_name_skeleton, family_name_skeleton) end as lineage_full,
     name_script,
     cast(birth_date as date) as birth_date,
     year(birth_date) as birth_year,
@@ -71,6 +73,15 @@ def comparisons() -> list:
     import splink.comparison_library as cl
 
     same_script = "name_script_l = name_script_r"
+
+    def frequent(level, column: str):
+        """The level's weight adjusted to how common the shared value is (Splink's term
+        frequencies): a common lineage such as 'محمد محمد الزعبي' agreeing says less than a
+        rare one. (First names are left without: most people share a handful of them, and the
+        lineage and birth date already tell their bearers apart.)"""
+        return level.configure(tf_adjustment_column=column, tf_adjustment_weight=1.0,
+                               disable_tf_exact_match_detection=True)
+
     # First names that could be one name written twice (any script, spelling or slip).
     first_close = ("(first_s_l = first_s_r or first_loose_l = first_loose_r "
                    "or jaro_winkler_similarity(first_loose_l, first_loose_r) >= 0.85)")
@@ -102,10 +113,10 @@ def comparisons() -> list:
             # and the birth date, which move together in a family, cannot outvote the first name.
             cll.CustomLevel(f"father_s_l = father_s_r and family_s_l = family_s_r and not {first_close}",
                             label_for_charts="same parents, different first name (siblings' pattern)"),
-            cll.CustomLevel("father_s_l = father_s_r and family_s_l = family_s_r and grandfather_s_l = grandfather_s_r",
-                            label_for_charts="father, grandfather and family"),
-            cll.CustomLevel("father_s_l = father_s_r and family_s_l = family_s_r",
-                            label_for_charts="father and family (grandfather missing or different)"),
+            frequent(cll.CustomLevel("lineage_full_l = lineage_full_r", label_for_charts="father, grandfather and family"),
+                     "lineage_full"),
+            frequent(cll.CustomLevel("father_s_l = father_s_r and family_s_l = family_s_r",
+                                     label_for_charts="father and family (grandfather missing or different)"), "lineage_s"),
             cll.CustomLevel(f"father_loose_l = father_loose_r and family_loose_l = family_loose_r and not {same_script}",
                             label_for_charts="father and family across scripts (loose skeletons)"),
             cll.CustomLevel("family_loose_l = family_loose_r and (father_s_l is null or father_s_r is null)",

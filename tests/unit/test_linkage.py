@@ -174,3 +174,80 @@ def test_a_training_pass_that_fails_leaves_every_comparison_in_the_model(warehou
     saved = json.loads((tmp / "model.json").read_text(encoding="utf-8"))["splink_settings"]
     names = [c["output_column_name"] for c in saved["comparisons"]]
     assert names == ["national_id", "first_name", "lineage", "birth_date", "contact", "sex", "other_id"]
+
+
+def test_a_batch_joining_existing_persons_far_more_than_usual_stops_the_run(warehouse):
+    con, tmp = warehouse
+    config = load_config()
+    link_mentions(con, config, tmp / "model.json")
+    before = dict(con.execute("select mention_id, master_person_id from linkage.person_clusters").fetchall())
+    # the civil registry sent again under new record keys: every new record joins an existing person
+    con.execute("insert into intermediate.int_person_mentions select * replace ('again:' || mention_id as mention_id) "
+                "from intermediate.int_person_mentions where source = 'civil'")
+    with pytest.raises(SijilError, match=r"new records \(\d+%\) would join existing master persons"):
+        link_mentions(con, config, tmp / "model.json")
+    # nothing was written
+    assert dict(con.execute("select mention_id, master_person_id from linkage.person_clusters").fetchall()) == before
+    # once checked, the batch is accepted and joins the existing persons
+    result = link_mentions(con, config, tmp / "model.json", accept_large_batch=True)
+    after = dict(con.execute("select mention_id, master_person_id from linkage.person_clusters").fetchall())
+    assert result.new_records is None
+    assert sum(after[f"again:civil:{i}"] == before[f"civil:{i}"] for i in range(1, 451)) > 0.95 * 450
+
+
+def test_a_batch_of_new_people_passes_the_safeguard(warehouse):
+    con, tmp = warehouse
+    config = load_config()
+    config["batch_safeguard"]["min_new_records"] = 10
+    con.execute("create table intermediate.held_back as select * from intermediate.int_person_mentions "
+                "where cast(split_part(mention_id, ':', 2) as int) > 390")
+    con.execute("delete from intermediate.int_person_mentions where mention_id in (select mention_id from intermediate.held_back)")
+    link_mentions(con, config, tmp / "model.json")
+    con.execute("insert into intermediate.int_person_mentions select * from intermediate.held_back")
+    result = link_mentions(con, config, tmp / "model.json")
+    # 120 new records: the last 20 households' children in both sources, people not seen before
+    assert result.new_records == 120
+    assert result.new_records_joined_existing <= 6
+
+
+def test_new_mentions_are_linked_against_the_registry_incrementally(warehouse):
+    from assets.linkage.incremental import link_new_mentions
+
+    con, tmp = warehouse
+    config = load_config()
+    config["batch_safeguard"]["min_new_records"] = 10_000  # this batch joins existing persons by design
+    # held back: the naf records of households 121-130 (their civil records are linked already)
+    # and both records of households 131-150 (people the registry has not seen)
+    con.execute("""create table intermediate.held_back as select * from intermediate.int_person_mentions
+                   where (source = 'naf' and cast(split_part(mention_id, ':', 2) as int) between 361 and 390)
+                      or cast(split_part(mention_id, ':', 2) as int) > 390""")
+    con.execute("delete from intermediate.int_person_mentions where mention_id in (select mention_id from intermediate.held_back)")
+    link_mentions(con, config, tmp / "model.json")
+    before = dict(con.execute("select mention_id, master_person_id from linkage.person_clusters").fetchall())
+    con.execute("insert into intermediate.int_person_mentions select * from intermediate.held_back")
+
+    result = link_new_mentions(con, config, tmp / "model.json")
+    after = dict(con.execute("select mention_id, master_person_id from linkage.person_clusters").fetchall())
+    assert result.new_records == 150 and len(after) == 900
+    assert {k: after[k] for k in before} == before  # existing ids untouched
+    joined = sum(after[f"naf:{i}"] == before[f"civil:{i}"] for i in range(361, 391))
+    assert joined >= 28 and result.joined_existing >= 28
+    together = sum(after[f"naf:{i}"] == after[f"civil:{i}"] and after[f"civil:{i}"] not in before.values()
+                   for i in range(391, 451))
+    assert together >= 57 and result.new_persons >= 57
+    assert con.execute("select count(*) from linkage.predictions where mention_id_l like 'naf:4%' "
+                       "or mention_id_r like 'naf:4%'").fetchall()[0][0] > 0
+    # nothing new: nothing to do
+    assert link_new_mentions(con, config, tmp / "model.json").new_records == 0
+
+
+def test_incremental_linkage_refuses_a_model_of_other_settings(warehouse):
+    from assets.linkage.incremental import link_new_mentions
+
+    con, tmp = warehouse
+    config = load_config()
+    link_mentions(con, config, tmp / "model.json")
+    config["thresholds"]["review"] = 0.4
+    config["blocking_rules"] = config["blocking_rules"][:-1]
+    with pytest.raises(SijilError, match="run a full linkage"):
+        link_new_mentions(con, config, tmp / "model.json")

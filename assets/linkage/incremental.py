@@ -21,7 +21,7 @@ import duckdb
 
 from assets.errors import SijilError
 from assets.linkage.model import FEATURES_SQL, model_version
-from assets.linkage.run import MENTIONS, reasons_sql, stop_if_large_batch
+from assets.linkage.run import MENTIONS, table_exists, reasons_sql, stop_if_large_batch
 
 
 def _tf_columns(linker) -> list[str]:
@@ -50,8 +50,9 @@ def link_new_mentions(con: duckdb.DuckDBPyConnection, config: dict, model_path: 
     linkage.review_queue. Needs a saved model of the current version."""
     from splink import DuckDBAPI, Linker
 
-    if not model_path.exists():
-        raise SijilError(f"incremental linkage needs a trained model at {model_path}: run a full linkage first")
+    if not model_path.exists() or not table_exists(con, "linkage", "person_clusters"):
+        raise SijilError(f"incremental linkage needs a linked registry and its trained model ({model_path}): "
+                         "run a full linkage first")
     saved = json.loads(model_path.read_text(encoding="utf-8"))
     if saved.get("sijil_model_version") != model_version(config):
         raise SijilError("config/linkage.yaml or the name rules changed since the model was trained: "

@@ -31,7 +31,7 @@ class LinkResult:
     new_records_joined_existing: int | None = None  # of them, placed with an existing master person
 
 
-def _table_exists(con, schema: str, name: str) -> bool:
+def table_exists(con, schema: str, name: str) -> bool:
     return bool(con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
                             [schema, name]).fetchall()[0][0])
 
@@ -139,7 +139,7 @@ def link_mentions(con: duckdb.DuckDBPyConnection, config: dict, model_path: Path
     thresholds = config["thresholds"]
     predictions = linker.inference.predict(threshold_match_probability=float(thresholds["review"]))
 
-    decisions_exist = _table_exists(con, "linkage", "review_decisions")
+    decisions_exist = table_exists(con, "linkage", "review_decisions")
     decisions = con.sql(
         "select mention_id_l, mention_id_r, lower(decision) as decision from linkage.review_decisions"
         if decisions_exist else
@@ -187,7 +187,7 @@ def link_mentions(con: duckdb.DuckDBPyConnection, config: dict, model_path: Path
 
     con.register("new_clusters", work.sql("select * from new_clusters").to_arrow_table())
     con.register("scored_edges", work.sql("select * from edges").to_arrow_table())
-    previous = "linkage.person_clusters" if _table_exists(con, "linkage", "person_clusters") else \
+    previous = "linkage.person_clusters" if table_exists(con, "linkage", "person_clusters") else \
         "(select null::varchar mention_id, null::varchar master_person_id where false)"
     new_records, joined_existing = check_batch(con, previous, config) if previous == "linkage.person_clusters" \
         and not accept_large_batch else (None, None)

@@ -241,11 +241,13 @@ def test_new_mentions_are_linked_against_the_registry_incrementally(warehouse):
     assert link_new_mentions(con, config, tmp / "model.json").new_records == 0
 
 
-def test_incremental_linkage_refuses_a_model_of_other_settings(warehouse):
+def test_incremental_linkage_needs_a_linked_registry_and_a_model_of_these_settings(warehouse):
     from assets.linkage.incremental import link_new_mentions
 
     con, tmp = warehouse
     config = load_config()
+    with pytest.raises(SijilError, match="run a full linkage first"):
+        link_new_mentions(con, config, tmp / "model.json")
     link_mentions(con, config, tmp / "model.json")
     config["thresholds"]["review"] = 0.4
     config["blocking_rules"] = config["blocking_rules"][:-1]

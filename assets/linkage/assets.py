@@ -2,7 +2,9 @@
 
 import dagster as dg
 
+from assets.linkage.blocking import comparisons_per_rule
 from assets.linkage.evaluate import evaluate_clusters
+from assets.linkage.incremental import link_new_mentions
 from assets.linkage.model import load_config
 from assets.linkage.run import export_review_queue, link_households, link_mentions
 from assets.operations.retries import final_unless_transient
@@ -16,6 +18,10 @@ MEMBERSHIPS_KEY = dg.AssetKey(["intermediate", "int_household_memberships"])
 
 class LinkageConfig(dg.Config):
     retrain: bool = False  # retrain the model even when settings are unchanged
+    accept_large_batch: bool = False  # link a batch the batch safeguard stopped, once it is checked
+    # Score only the mentions new since the last run against the linked registry (Splink's
+    # predict_between), with the saved model; existing master persons are left as they are.
+    incremental: bool = False
 
 
 def build_linkage_assets(profile: Profile) -> list:
@@ -44,19 +50,44 @@ def build_linkage_assets(profile: Profile) -> list:
         settings = get_settings()
         model_path = settings.home / "linkage" / "linkage_model.json"
         review_csv = settings.home / "linkage" / "review_queue.csv"
+        if config.incremental:
+            yield from link_incrementally(context, config, warehouse, model_path, review_csv)
+            return
         with warehouse.connect() as con:
-            result = link_mentions(con, load_config(), model_path, retrain=config.retrain)
+            result = link_mentions(con, load_config(), model_path, retrain=config.retrain,
+                                   accept_large_batch=config.accept_large_batch)
             export_review_queue(con, review_csv)
         context.log.info(f"linked {result.mentions} mentions into {result.clusters} master persons "
                          f"(model {result.model_version}, retrained={result.retrained})")
         yield dg.MaterializeResult(asset_key=["linkage", "person_clusters"], metadata={
             "dagster/row_count": result.mentions, "master_persons": result.clusters,
             "largest_cluster": result.largest_cluster, "model_version": result.model_version,
+            "new_records": result.new_records, "new_records_joined_existing": result.new_records_joined_existing,
             "model_retrained": result.retrained, "model_path": str(model_path), "profile": settings.profile})
         yield dg.MaterializeResult(asset_key=["linkage", "predictions"], metadata={
             "dagster/row_count": result.pairs_scored, "pairs_auto_linked": result.pairs_auto})
         yield dg.MaterializeResult(asset_key=["linkage", "review_queue"], metadata={
             "dagster/row_count": result.pairs_review, "export": str(review_csv)})
+
+    def link_incrementally(context, config: LinkageConfig, warehouse: Warehouse, model_path, review_csv):
+        with warehouse.connect() as con:
+            result = link_new_mentions(con, load_config(), model_path, accept_large_batch=config.accept_large_batch)
+            export_review_queue(con, review_csv)
+            counts = con.execute("""select (select count(*) from linkage.person_clusters),
+                                           (select count(distinct master_person_id) from linkage.person_clusters),
+                                           (select count(*) from linkage.predictions),
+                                           (select count(*) from linkage.review_queue)""").fetchall()[0]
+        context.log.info(f"linked {result.new_records} new mentions: {result.joined_existing} joined existing master "
+                         f"persons, {result.new_persons} new master persons, {result.bridges} bridging two")
+        yield dg.MaterializeResult(asset_key=["linkage", "person_clusters"], metadata={
+            "dagster/row_count": counts[0], "master_persons": counts[1], "incremental": True,
+            "new_records": result.new_records, "new_records_joined_existing": result.joined_existing,
+            "new_master_persons": result.new_persons, "bridging_records": result.bridges,
+            "model_path": str(model_path)})
+        yield dg.MaterializeResult(asset_key=["linkage", "predictions"], metadata={
+            "dagster/row_count": counts[2], "pairs_scored_now": result.pairs_scored})
+        yield dg.MaterializeResult(asset_key=["linkage", "review_queue"], metadata={
+            "dagster/row_count": counts[3], "export": str(review_csv)})
 
     @dg.asset(key=["linkage", "household_links"], deps=[dg.AssetKey(["linkage", "person_clusters"]), MEMBERSHIPS_KEY],
               group_name="linkage", kinds={"duckdb"}, pool="duckdb_writer",
@@ -71,37 +102,63 @@ def build_linkage_assets(profile: Profile) -> list:
 
     @dg.asset(key=["linkage", "evaluation"], deps=[dg.AssetKey(["linkage", "person_clusters"])], group_name="linkage",
               kinds={"duckdb"}, pool="duckdb_writer",
-              description="Pairwise precision, recall and F1 of the clusters against the synthetic ground truth, "
-                          "when a truth directory is present (never on real data).\n\nدقة الربط مقابل الحقيقة المعروفة.")
+              description="Blocking cost (Splink's blocking analysis: comparisons added by each prediction rule, "
+                          "per record; linkage.blocking_analysis) and, when a truth directory is present (never on "
+                          "real data), pairwise precision, recall and F1 of the clusters and the blocking recall "
+                          "(linkage.evaluation).\n\nدقة الربط مقابل الحقيقة المعروفة.")
     @final_unless_transient
     def evaluation(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+        config = load_config()
         with warehouse.connect() as con:
-            scores = evaluate_clusters(con, get_settings().truth)
+            cost = comparisons_per_rule(con, config)
+            con.execute("create or replace table linkage.blocking_analysis as select * from (values " + ", ".join(
+                f"({i}, '{c['rule'].replace(chr(39), chr(39) * 2)}', {c['marginal_comparisons']}, "
+                f"{c['cumulative_comparisons']}, {c['comparisons_per_record']}, {c['estimated']})"
+                for i, c in enumerate(cost, start=1))
+                + ") t(rule_number, rule, marginal_comparisons, cumulative_comparisons, comparisons_per_record, estimated)")
+            scores = evaluate_clusters(con, get_settings().truth, config)
             if scores is not None:
                 con.execute("create or replace table linkage.evaluation as select * from (values " + ", ".join(
-                    f"('{k}', {v['records']}, {v['precision']}, {v['recall']}, {v['f1']})" for k, v in scores.items())
-                    + ") t(subset, records, precision, recall, f1)")
+                    f"('{k}', {v['records']}, {v['precision']}, {v['recall']}, {v['f1']}, {v['blocking_recall']})"
+                    for k, v in scores.items())
+                    + ") t(subset, records, precision, recall, f1, blocking_recall)")
+        meta = {"comparisons": cost[-1]["cumulative_comparisons"] if cost else 0,
+                "comparisons_per_record": cost[-1]["comparisons_per_record"] if cost else 0.0,
+                "blocking_analysis": dg.MetadataValue.md("| rule | added | cumulative | per record |\n|---|---|---|---|\n" + "\n".join(
+                    f"| `{c['rule']}` | {c['marginal_comparisons']:,} | {c['cumulative_comparisons']:,} | "
+                    f"{c['comparisons_per_record']} |" for c in cost))}
         if scores is None:
-            context.log.info("no ground truth here: nothing to evaluate")
-            return dg.MaterializeResult(metadata={"evaluated": False})
-        meta = {"evaluated": True}
+            context.log.info("no ground truth here: blocking cost measured, nothing else to evaluate")
+            return dg.MaterializeResult(metadata={"evaluated": False, **meta})
+        meta["evaluated"] = True
         for subset, s in scores.items():
-            for metric in ("precision", "recall", "f1"):
+            for metric in ("precision", "recall", "f1", "blocking_recall"):
                 meta[f"{subset}_{metric}"] = dg.MetadataValue.float(round(s[metric], 4))
         return dg.MaterializeResult(metadata=meta)
 
-    @dg.asset_check(asset=evaluation, blocking=False, description="Pairwise F1 at least config/linkage.yaml's evaluation_min_f1")
-    def linkage_f1_above_floor(warehouse: Warehouse) -> dg.AssetCheckResult:
-        floor = float(load_config()["evaluation_min_f1"])
+    def overall_metric_above_floor(warehouse: Warehouse, metric: str, floor_key: str) -> dg.AssetCheckResult:
+        """Passes when linkage.evaluation's overall `metric` is at least config/linkage.yaml's
+        `floor_key` (or when there is no ground truth to evaluate against)."""
+        floor = float(load_config()[floor_key])
         with warehouse.connect(read_only=True) as con:
-            exists = con.execute("select count(*) from information_schema.tables where table_schema='linkage' "
-                                 "and table_name='evaluation'").fetchall()[0][0]
-            row = con.execute("select f1 from linkage.evaluation where subset = 'overall'").fetchall() if exists else []
+            exists = con.execute("select count(*) from information_schema.columns where table_schema='linkage' "
+                                 "and table_name='evaluation' and column_name = ?", [metric]).fetchall()[0][0]
+            row = con.execute(f"select {metric} from linkage.evaluation where subset = 'overall'").fetchall() if exists else []
         if not row:
             return dg.AssetCheckResult(passed=True, metadata={"evaluated": False, "reason": "no ground truth"})
-        f1 = float(row[0][0])
-        return dg.AssetCheckResult(passed=f1 >= floor, severity=dg.AssetCheckSeverity.ERROR,
-                                   metadata={"f1": f1, "floor": floor})
+        value = float(row[0][0])
+        return dg.AssetCheckResult(passed=value >= floor, severity=dg.AssetCheckSeverity.ERROR,
+                                   metadata={metric: value, "floor": floor})
+
+    @dg.asset_check(asset=evaluation, blocking=False, description="Pairwise F1 at least config/linkage.yaml's evaluation_min_f1")
+    def linkage_f1_above_floor(warehouse: Warehouse) -> dg.AssetCheckResult:
+        return overall_metric_above_floor(warehouse, "f1", "evaluation_min_f1")
+
+    @dg.asset_check(asset=evaluation, blocking=False,
+                    description="Blocking recall (true pairs some prediction rule generates) at least "
+                                "config/linkage.yaml's evaluation_min_blocking_recall")
+    def linkage_blocking_recall_above_floor(warehouse: Warehouse) -> dg.AssetCheckResult:
+        return overall_metric_above_floor(warehouse, "blocking_recall", "evaluation_min_blocking_recall")
 
     @dg.asset_check(asset=dg.AssetKey(["core", "dim_person"]), blocking=False,
                     description="Master persons against the generator's true person count (when truth exists): "
@@ -121,4 +178,5 @@ def build_linkage_assets(profile: Profile) -> list:
         return dg.AssetCheckResult(passed=abs(error) <= limit, severity=dg.AssetCheckSeverity.WARN, metadata={
             "master_persons": persons, "true_persons": true_persons, "relative_error": round(error, 4), "limit": limit})
 
-    return [link_person_mentions, household_links, evaluation, linkage_f1_above_floor, person_count_against_truth]
+    return [link_person_mentions, household_links, evaluation, linkage_f1_above_floor,
+            linkage_blocking_recall_above_floor, person_count_against_truth]

@@ -1,8 +1,12 @@
-"""Pairwise precision, recall and F1 of clusters against ground truth."""
+"""Pairwise precision, recall and F1 of clusters against ground truth, and the blocking
+recall behind them."""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+from assets.linkage.blocking import blocking_recall
+from assets.linkage.model import FEATURES_SQL
 
 
 def pairwise_scores(con, clusters: str, truth: str) -> dict:
@@ -26,8 +30,10 @@ def pairwise_scores(con, clusters: str, truth: str) -> dict:
             "true_positive_pairs": int(tp), "precision": precision, "recall": recall, "f1": f1}
 
 
-def evaluate_clusters(con, truth_dir: Path) -> dict | None:
-    """Scores overall, for records without a national number, and by sex; None without truth."""
+def evaluate_clusters(con, truth_dir: Path, config: dict | None = None) -> dict | None:
+    """Scores overall, for records without a national number, by sex, and without a national
+    number by sex; None without truth.
+    With the linkage `config`, each subset also gets its blocking recall."""
     records = truth_dir / "records.parquet"
     if not records.exists():
         return None
@@ -47,4 +53,14 @@ def evaluate_clusters(con, truth_dir: Path) -> dict | None:
     for sex in ("M", "F"):
         con.execute(f"create or replace temp view _t_{sex} as select * from _truth where sex = '{sex}'")
         result[f"sex_{sex}"] = pairwise_scores(con, "_clusters", f"_t_{sex}")
+    for sex in ("M", "F"):
+        con.execute(f"create or replace temp view _t_noid_{sex} as select * from _truth_noid where sex = '{sex}'")
+        result[f"no_national_id_sex_{sex}"] = pairwise_scores(con, "_clusters_noid", f"_t_noid_{sex}")
+    if config is not None:
+        con.execute(f"create or replace temp table _features as {FEATURES_SQL.format(table='intermediate.int_person_mentions')}")
+        truths = {"overall": "_truth", "no_national_id": "_truth_noid", "sex_M": "_t_M", "sex_F": "_t_F",
+                  "no_national_id_sex_M": "_t_noid_M", "no_national_id_sex_F": "_t_noid_F"}
+        for subset, truth in truths.items():
+            result[subset].update(blocking_recall(con, truth, "_features", config))
+        con.execute("drop table _features")
     return result

@@ -17,6 +17,7 @@ from pathlib import Path
 import yaml
 
 from assets.settings import CONFIG_DIR
+from assets.text.duckdb_sql import loose_skeleton_sql
 
 # The columns the model reads, computed from intermediate.int_person_mentions.
 FEATURES_SQL = """
@@ -29,10 +30,11 @@ select
     father_name_translit as father_t, father_name_skeleton as father_s,
     grandfather_name_skeleton as grandfather_s,
     family_name_translit as family_t, family_name_skeleton as family_s,
-    -- loose skeletons drop the long-vowel W, which Latin spellings write inconsistently (o, u, ou)
-    replace(first_name_skeleton, 'W', '') as first_loose, replace(father_name_skeleton, 'W', '') as father_loose,
-    replace(family_name_skeleton, 'W', '') as family_loose,
+    -- loose skeletons fold the letters romanisations disagree on (arabic.loose_skeleton)
+    {first_loose} as first_loose, {father_loose} as father_loose, {family_loose} as family_loose,
     nullif(concat_ws(' ', father_name_skeleton, family_name_skeleton), '') as lineage_s,
+    case when father_name_skeleton is not null and grandfather_name_skeleton is not null and family_name_skeleton is not null
+         then concat_ws(' ', father_name_skeleton, grandfather_name_skeleton, family_name_skeleton) end as lineage_full,
     name_script,
     cast(birth_date as date) as birth_date,
     year(birth_date) as birth_year,
@@ -40,8 +42,8 @@ select
     coalesce(birth_date_is_jan1, false) as is_jan1,
     sex,
     phone
-from {table}
-"""
+from {{table}}
+""".format(**{f"{part}_loose": loose_skeleton_sql(f"{part}_name_skeleton") for part in ("first", "father", "family")})
 
 
 def load_config(path: Path | None = None) -> dict:
@@ -54,12 +56,35 @@ def _rule(rule):
     return block_on(*rule) if isinstance(rule, list) else rule
 
 
+def rule_sql(rule) -> str:
+    """A blocking rule of config/linkage.yaml as SQL on l.<col> and r.<col> (a list of columns
+    means all of them equal, as Splink's block_on)."""
+    return " and ".join(f"l.{column} = r.{column}" for column in rule) if isinstance(rule, list) else rule
+
+
+def blocking_rules(config: dict) -> list:
+    """The prediction blocking rules, as Splink objects."""
+    return [_rule(r) for r in config["blocking_rules"]]
+
+
 def comparisons() -> list:
     """The model's comparisons, from Splink's comparison library."""
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
 
     same_script = "name_script_l = name_script_r"
+
+    def frequent(level, column: str):
+        """The level's weight adjusted to how common the shared value is (Splink's term
+        frequencies): a common lineage such as 'محمد محمد الزعبي' agreeing says less than a
+        rare one. (First names are left without: most people share a handful of them, and the
+        lineage and birth date already tell their bearers apart.)"""
+        return level.configure(tf_adjustment_column=column, tf_adjustment_weight=1.0,
+                               disable_tf_exact_match_detection=True)
+
+    # First names that could be one name written twice (any script, spelling or slip).
+    first_close = ("(first_s_l = first_s_r or first_loose_l = first_loose_r "
+                   "or jaro_winkler_similarity(first_loose_l, first_loose_r) >= 0.85)")
     return [
         cl.CustomComparison(output_column_name="national_id", comparison_levels=[
             cll.NullLevel("national_id"),
@@ -83,12 +108,19 @@ def comparisons() -> list:
         ]),
         cl.CustomComparison(output_column_name="lineage", comparison_levels=[
             cll.NullLevel("lineage_s"),
-            cll.CustomLevel("father_s_l = father_s_r and family_s_l = family_s_r and grandfather_s_l = grandfather_s_r",
-                            label_for_charts="father, grandfather and family"),
-            cll.CustomLevel("father_s_l = father_s_r and family_s_l = family_s_r",
-                            label_for_charts="father and family (grandfather missing or different)"),
+            # Siblings share father, grandfather and family (twins the birth date too): the same
+            # parents with a different first name is its own, weaker evidence, so that the lineage
+            # and the birth date, which move together in a family, cannot outvote the first name.
+            cll.CustomLevel(f"father_s_l = father_s_r and family_s_l = family_s_r and not {first_close}",
+                            label_for_charts="same parents, different first name (siblings' pattern)"),
+            frequent(cll.CustomLevel("lineage_full_l = lineage_full_r", label_for_charts="father, grandfather and family"),
+                     "lineage_full"),
+            frequent(cll.CustomLevel("father_s_l = father_s_r and family_s_l = family_s_r",
+                                     label_for_charts="father and family (grandfather missing or different)"), "lineage_s"),
             cll.CustomLevel(f"father_loose_l = father_loose_r and family_loose_l = family_loose_r and not {same_script}",
                             label_for_charts="father and family across scripts (loose skeletons)"),
+            cll.CustomLevel("family_loose_l = family_loose_r and (father_s_l is null or father_s_r is null)",
+                            label_for_charts="family name, father's name missing"),
             cll.CustomLevel("jaro_winkler_similarity(lineage_s_l, lineage_s_r) >= 0.9", label_for_charts="close lineage"),
             cll.CustomLevel("family_s_l = family_s_r or father_s_l = father_s_r", label_for_charts="one lineage name"),
             cll.ElseLevel(),
@@ -114,8 +146,13 @@ def comparisons() -> list:
         ]),
         cl.CustomComparison(output_column_name="sex", comparison_levels=[
             cll.NullLevel("sex"), cll.ExactMatchLevel("sex"), cll.ElseLevel()]),
+        # Other identifiers (a UNHCR case number) belong to a family, like the phone: evidence
+        # only together with a close first name.
         cl.CustomComparison(output_column_name="other_id", comparison_levels=[
-            cll.NullLevel("other_id"), cll.ExactMatchLevel("other_id"), cll.ElseLevel()]),
+            cll.NullLevel("other_id"),
+            cll.CustomLevel(f"other_id_l = other_id_r and {first_close}", label_for_charts="same family identifier and first name"),
+            cll.ElseLevel(),
+        ]),
     ]
 
 
@@ -126,7 +163,7 @@ def settings(config: dict):
         link_type="dedupe_only",
         unique_id_column_name="unique_id",
         comparisons=comparisons(),
-        blocking_rules_to_generate_predictions=[_rule(r) for r in config["blocking_rules"]],
+        blocking_rules_to_generate_predictions=blocking_rules(config),
         retain_intermediate_calculation_columns=True,  # per-comparison match weights, for the review queue
         retain_matching_columns=False,
         additional_columns_to_retain=["source_dataset"],
@@ -134,18 +171,28 @@ def settings(config: dict):
 
 
 def model_version(config: dict) -> str:
-    """Version of a model: its Splink settings (comparisons, blocking) and training settings.
-    A change to either retrains; new data alone does not."""
+    """Version of a model: its Splink settings (comparisons, blocking), training settings, and
+    the features it reads (their SQL and the name rules behind them). A change to any of
+    them retrains; new data alone does not."""
+    from assets.text.duckdb_sql import macros_sql
+
     splink_settings = settings(config).create_settings_dict(sql_dialect_str="duckdb")
-    text = json.dumps({"splink": splink_settings, "training": config["training"]}, sort_keys=True, default=str)
+    text = json.dumps({"splink": splink_settings, "training": config["training"], "features": FEATURES_SQL,
+                       "name_rules": macros_sql()}, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def train(linker, config: dict) -> list[str]:
     """EM training without labels: λ from deterministic rules, u by sampling, m by EM.
 
-    A training rule that finds no pairs in these records (no identifier column, say) is
-    skipped; the rules skipped are returned. At least one EM pass must run."""
+    A training rule that finds no pairs in these records (no identifier column, say), or
+    whose pairs drive a level's m or u to exactly zero (small files: Splink refuses the value
+    and leaves the model as it was before that pass), is skipped; the rules skipped are
+    returned. At least one EM pass must run.
+
+    A failing pass has already removed, in place, the comparisons its blocking rule fixes
+    from the linker's settings (Splink restores them only when a pass succeeds), so the
+    settings from before the pass are put back."""
     from splink.internals.exceptions import EMTrainingException
 
     t = config["training"]
@@ -154,10 +201,14 @@ def train(linker, config: dict) -> list[str]:
     linker.training.estimate_u_using_random_sampling(max_pairs=float(t["u_max_pairs"]), seed=int(t["seed"]))
     skipped = []
     for rule in t["em_blocking_rules"]:
+        before = linker._settings_obj.core_model_settings.copy()
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(
                 _rule(rule), max_pairs=float(t["em_max_pairs"]))
-        except EMTrainingException:
+        except (EMTrainingException, ValueError) as error:
+            if isinstance(error, ValueError) and "probability value" not in str(error):
+                raise
+            linker._settings_obj.core_model_settings = before
             skipped.append(str(rule))
     if len(skipped) == len(t["em_blocking_rules"]):
         raise EMTrainingException("no EM training rule found record pairs: the records share no names or identifiers")

@@ -27,9 +27,11 @@ class LinkResult:
     largest_cluster: int
     model_version: str
     retrained: bool
+    new_records: int | None = None  # mentions not in the previous run (None on a first run or an accepted batch)
+    new_records_joined_existing: int | None = None  # of them, placed with an existing master person
 
 
-def _table_exists(con, schema: str, name: str) -> bool:
+def table_exists(con, schema: str, name: str) -> bool:
     return bool(con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
                             [schema, name]).fetchall()[0][0])
 
@@ -76,6 +78,39 @@ def reasons_sql(linker) -> str:
     return "concat_ws('; ', " + ", ".join(parts) + ")"
 
 
+def check_batch(con, previous: str, config: dict) -> tuple[int, int]:
+    """(new records, of them joined to an existing master person) for the clusters in
+    `new_clusters` against the `previous` run's person_clusters; raises SijilError when the
+    share joined exceeds config's batch_safeguard.max_new_linked_share (batches of at least
+    min_new_records)."""
+    new, joined = con.execute(f"""
+        with marked as (
+            select n.mention_id, n.cluster_id, p.mention_id is not null as known
+            from new_clusters n left join {previous} p using (mention_id)
+        ),
+        clusters as (select cluster_id, bool_or(known) as has_known from marked group by cluster_id)
+        select count(*) filter (where not known), count(*) filter (where not known and has_known)
+        from marked join clusters using (cluster_id)
+    """).fetchall()[0]
+    new, joined = int(new or 0), int(joined or 0)
+    stop_if_large_batch(new, joined, config)
+    return new, joined
+
+
+def stop_if_large_batch(new: int, joined: int, config: dict) -> None:
+    """The batch safeguard: SijilError when more than max_new_linked_share of a batch's `new`
+    records (at least min_new_records of them) `joined` existing master persons."""
+    guard = config["batch_safeguard"]
+    limit = float(guard["max_new_linked_share"])
+    if new >= int(guard["min_new_records"]) and joined > limit * new:
+        raise SijilError(
+            f"linkage stopped: {joined:,} of this batch's {new:,} new records ({joined / new:.0%}) would join existing "
+            f"master persons, more than the {limit:.0%} allowed by batch_safeguard in config/linkage.yaml. A batch "
+            "that links far more than usual often means a file with shared or placeholder identifiers, or a source "
+            "loaded twice; nothing was published. Check the batch; if it is expected (an agency re-sending records "
+            "already registered), run again with the linkage run config accept_large_batch: true.")
+
+
 def export_review_queue(con, path: Path) -> int:
     """The review queue as CSV (UTF-8 with BOM, opens in Excel) for reviewers."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -84,9 +119,14 @@ def export_review_queue(con, path: Path) -> int:
     return len(frame)
 
 
-def link_mentions(con: duckdb.DuckDBPyConnection, config: dict, model_path: Path, retrain: bool = False) -> LinkResult:
+def link_mentions(con: duckdb.DuckDBPyConnection, config: dict, model_path: Path, retrain: bool = False,
+                  accept_large_batch: bool = False) -> LinkResult:
     """Link every person mention in the warehouse; writes linkage.predictions,
-    linkage.person_clusters (stable ids) and linkage.review_queue."""
+    linkage.person_clusters (stable ids) and linkage.review_queue.
+
+    Two safeguards stop the run before anything is written: a cluster larger than
+    max_cluster_size, and (unless `accept_large_batch`) a batch of new mentions that joins
+    existing master persons far more than usual (`check_batch`)."""
     from splink import DuckDBAPI
     from splink.clustering import cluster_pairwise_predictions_at_threshold
 
@@ -99,7 +139,7 @@ def link_mentions(con: duckdb.DuckDBPyConnection, config: dict, model_path: Path
     thresholds = config["thresholds"]
     predictions = linker.inference.predict(threshold_match_probability=float(thresholds["review"]))
 
-    decisions_exist = _table_exists(con, "linkage", "review_decisions")
+    decisions_exist = table_exists(con, "linkage", "review_decisions")
     decisions = con.sql(
         "select mention_id_l, mention_id_r, lower(decision) as decision from linkage.review_decisions"
         if decisions_exist else
@@ -147,8 +187,10 @@ def link_mentions(con: duckdb.DuckDBPyConnection, config: dict, model_path: Path
 
     con.register("new_clusters", work.sql("select * from new_clusters").to_arrow_table())
     con.register("scored_edges", work.sql("select * from edges").to_arrow_table())
-    previous = "linkage.person_clusters" if _table_exists(con, "linkage", "person_clusters") else \
+    previous = "linkage.person_clusters" if table_exists(con, "linkage", "person_clusters") else \
         "(select null::varchar mention_id, null::varchar master_person_id where false)"
+    new_records, joined_existing = check_batch(con, previous, config) if previous == "linkage.person_clusters" \
+        and not accept_large_batch else (None, None)
     con.execute("begin transaction")
     con.execute(f"""
         create or replace table linkage.person_clusters as
@@ -201,7 +243,8 @@ def link_mentions(con: duckdb.DuckDBPyConnection, config: dict, model_path: Path
     con.unregister("scored_edges")
     work.close()
     return LinkResult(mentions=n, pairs_scored=int(counts[0]), pairs_auto=int(counts[1]), pairs_review=int(review),
-                      clusters=n_clusters, largest_cluster=largest, model_version=version, retrained=retrained)
+                      clusters=n_clusters, largest_cluster=largest, model_version=version, retrained=retrained,
+                      new_records=new_records, new_records_joined_existing=joined_existing)
 
 
 def link_households(con: duckdb.DuckDBPyConnection, household_sources: list[str]) -> int:

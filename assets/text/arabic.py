@@ -13,7 +13,11 @@ both give the same answer. Keep the source text for display; match on these form
   distances (which DuckDB counts in bytes) compare letters.
 - `skeleton`: a consonant key shared by both scripts: 'محمد', 'Mohammad', 'Muhammad' and
   'Mohamed' all give 'mhmd' (and 'محمود', 'Mahmoud' give 'mhmWd'); 'الخطيب', 'Al-Khatib' and
-  'Elkhatib' give 'Xtb'.
+  'Elkhatib' give 'Xtb'; the article inside a compound goes too ('عبد الرحيم', 'Abdel Rahim',
+  'Abid Alrahim' give 'bdrhm').
+- `loose_skeleton`: a skeleton with the letters romanisations disagree on folded together
+  (the long vowel و written o/u/ou; ث ذ ض ظ written th/dh/s/z/d; ج written j or g), the
+  meeting point of an Arabic name and a clerk's Latin spelling of it.
 """
 
 from __future__ import annotations
@@ -97,12 +101,17 @@ TITLE_PATTERN = f" ({_alt(TITLES)}) "
 CONNECTOR_PATTERN = f" ({_alt(CONNECTORS)}) "
 JOIN_PATTERN = f" ({_alt(sorted(JOINED_PREFIXES, key=len, reverse=True))}) (\\S)"
 ARTICLE_PATTERN = " (ال|al|el)(\\S{3,})"
-FINAL_H_PATTERN = "h( |$)"
+# The article after a compound's first word: 'عبدالرحمن', 'abdulrahman', 'abdel rahman' → 'عبدرحمن', 'abdrahman'.
+COMPOUND_ARTICLE_PATTERN = "(^| )(عبد|ابو|بني|abd|abu|abou|bani|beni)(ال|al|el|ul|ol)(\\S{2,})"
+# A final h (taa marbuta, Latin -ah/-eh) goes, unless it is all that is left (يحيى, Yahya → h).
+FINAL_H_PATTERN = "(\\S)h( |$)"
 SPACES_PATTERN = "\\s+"
 
 
 # Letters a skeleton can hold after its translation; repeats of these are collapsed.
 SKELETON_ALPHABET = "bdfghjklmnrstzXCW"
+# Loose skeleton: skeleton letters folded where romanisations of one Arabic letter differ.
+LOOSE_FOLDS = {"W": "", "d": "t", "z": "t", "j": "g"}
 PASSES = 2  # space-delimited patterns are applied twice, so adjacent matches are all caught
 
 
@@ -123,6 +132,7 @@ _REMOVED_RE = re.compile(char_class(REMOVED))
 _PUNCTUATION_RE = re.compile(char_class(PUNCTUATION))
 _TRANSLIT = str.maketrans(TRANSLIT)
 _SKELETON = str.maketrans(_table(SKELETON_LETTERS))
+_LOOSE = str.maketrans(_table(LOOSE_FOLDS))
 
 
 def _repeat(pattern: str, replacement: str, text: str) -> str:
@@ -166,12 +176,22 @@ def skeleton(text: str | None) -> str | None:
     if norm is None:
         return None
     s = re.sub(ARTICLE_PATTERN, r" \2", " " + norm).strip()
+    s = re.sub(COMPOUND_ARTICLE_PATTERN, r"\1\2\4", s)
     for digraph, code in SKELETON_DIGRAPHS:
         s = s.replace(digraph, code)
     s = s.translate(_SKELETON)
-    s = re.sub(FINAL_H_PATTERN, r"\1", s)
+    s = re.sub(FINAL_H_PATTERN, r"\1\2", s)
     s = re.sub("[^A-Za-z]", "", s)
     s = "".join(ch if ch in SKELETON_ALPHABET else "".join(g) for ch, g in itertools.groupby(s))
+    return s or None
+
+
+def loose_skeleton(key: str | None) -> str | None:
+    """A skeleton (from `skeleton`) with LOOSE_FOLDS applied and repeats collapsed."""
+    if key is None:
+        return None
+    s = key.translate(_LOOSE)
+    s = "".join(ch for ch, _ in itertools.groupby(s))
     return s or None
 
 

@@ -4,7 +4,7 @@ Installed on every dbt connection by the dbt-duckdb plugin (`duckdb_plugin.py`) 
 other connection by `install_text_macros(con)`. Macros:
 
 - ``sj_digits(s)``: Arabic-Indic and Persian digits to ASCII;
-- ``sj_norm_name(s)``, ``sj_translit(s)``, ``sj_skeleton(s)``: as the Python functions;
+- ``sj_norm_name(s)``, ``sj_translit(s)``, ``sj_skeleton(s)``, ``sj_loose_skeleton(k)``: as the Python functions;
 - ``sj_name_part(full_name, i)``: part i (1 first, 2 father, 3 grandfather, 4 family);
 - ``sj_clean_id(s, pattern)``, ``sj_clean_phone(s, country_code, pattern)``.
 """
@@ -57,15 +57,24 @@ def norm_name_sql(arg: str = "s") -> str:
 
 def skeleton_sql(arg: str = "s") -> str:
     expr = f"trim(regexp_replace(' ' || sj_norm_name({arg}), {_lit(ar.ARTICLE_PATTERN)}, ' \\2', 'g'))"
+    expr = f"regexp_replace({expr}, {_lit(ar.COMPOUND_ARTICLE_PATTERN)}, '\\1\\2\\4', 'g')"
     for digraph, code in ar.SKELETON_DIGRAPHS:
         expr = f"replace({expr}, {_lit(digraph)}, {_lit(code)})"
     multi = {k: v for k, v in ar.SKELETON_LETTERS.items() if len(v) > 1}
     for k, v in multi.items():
         expr = f"replace({expr}, {_lit(k)}, {_lit(v)})"
     expr = _translate(expr, {k: v for k, v in ar.SKELETON_LETTERS.items() if k not in multi})
-    expr = f"regexp_replace({expr}, {_lit(ar.FINAL_H_PATTERN)}, '\\1', 'g')"
+    expr = f"regexp_replace({expr}, {_lit(ar.FINAL_H_PATTERN)}, '\\1\\2', 'g')"
     expr = f"regexp_replace({expr}, '[^A-Za-z]', '', 'g')"
     for letter in ar.SKELETON_ALPHABET:
+        expr = f"regexp_replace({expr}, '{letter}{letter}+', '{letter}', 'g')"
+    return f"nullif({expr}, '')"
+
+
+def loose_skeleton_sql(arg: str = "k") -> str:
+    """arabic.loose_skeleton of a skeleton expression."""
+    expr = _translate(arg, ar.LOOSE_FOLDS)
+    for letter in sorted(set(ar.SKELETON_ALPHABET) - set(ar.LOOSE_FOLDS)):
         expr = f"regexp_replace({expr}, '{letter}{letter}+', '{letter}', 'g')"
     return f"nullif({expr}, '')"
 
@@ -78,6 +87,7 @@ def macros_sql() -> list[str]:
         "create or replace macro sj_translit(s) as "
         + _translate("sj_norm_name(s)", ar.TRANSLIT),
         f"create or replace macro sj_skeleton(s) as {skeleton_sql('s')}",
+        f"create or replace macro sj_loose_skeleton(k) as {loose_skeleton_sql('k')}",
         """create or replace macro sj_name_part(full_name, i) as (
             case
                 when sj_norm_name(full_name) is null then null

@@ -125,6 +125,12 @@ def test_linkage_quality_against_truth(con):
     scores = dict(con.execute("select subset, f1 from linkage.evaluation").fetchall())
     precision = con.execute("select precision from linkage.evaluation where subset = 'overall'").fetchall()[0][0]
     assert scores["overall"] > 0.95 and precision > 0.99
+    blocking = dict(con.execute("select subset, blocking_recall from linkage.evaluation").fetchall())
+    assert blocking["overall"] > 0.985 and blocking["no_national_id"] > 0.95
+    assert {"no_national_id_sex_M", "no_national_id_sex_F"} <= set(scores)
+    # every prediction rule's cost is counted; comparisons per record stay small (linear cost)
+    per_record = con.execute("select max(comparisons_per_record) from linkage.blocking_analysis").fetchall()[0][0]
+    assert 0 < per_record < 20
 
 
 def test_no_orphan_facts(con):

@@ -130,3 +130,126 @@ def test_review_queue_names_the_evidence_and_exports_csv(warehouse):
     queue = pd.read_csv(tmp / "review.csv", encoding="utf-8-sig")
     assert {"mention_id_l", "mention_id_r", "match_probability", "reasons", "full_name_l", "full_name_r"} <= set(queue.columns)
     assert queue["reasons"].str.contains("first_name: ").all()
+
+
+def test_blocking_recall_counts_true_pairs_some_rule_generates():
+    from assets.linkage.blocking import blocking_recall
+
+    con = duckdb.connect()
+    con.execute("""create table f as select * from (values
+        ('a', 'X1', 'mhmd', date '1990-01-02'), ('b', 'X1', 'mhmd', date '1990-01-02'),
+        ('c', null, 'mhmd', date '1990-01-02'), ('d', null, 'ahmd', date '1991-05-05')
+    ) v(unique_id, national_id, first_s, birth_date)""")
+    con.execute("create table t as select * from (values ('a','P1'),('b','P1'),('c','P1'),('d','P2')) v(mention_id, person)")
+    config = {"blocking_rules": [["national_id"], "l.first_s = r.first_s and l.birth_date = r.birth_date"]}
+    assert blocking_recall(con, "t", "f", config)["blocking_recall"] == 1.0
+    # only the identifier rule: a-b is generated, a-c and b-c are not (c has no number)
+    only_id = blocking_recall(con, "t", "f", {"blocking_rules": [["national_id"]]})
+    assert (only_id["true_pairs"], only_id["blocked_true_pairs"]) == (3, 1)
+
+
+def test_blocking_analysis_counts_comparisons_per_rule(warehouse):
+    from assets.linkage.blocking import comparisons_per_rule
+
+    con, _ = warehouse
+    config = load_config()
+    cost = comparisons_per_rule(con, config)
+    assert [c["rule"] for c in cost][0] == "l.national_id = r.national_id"
+    assert len(cost) == len(config["blocking_rules"])
+    cumulative = [c["cumulative_comparisons"] for c in cost]
+    assert cumulative == sorted(cumulative) and cumulative[-1] > 0
+    assert not any(c["estimated"] for c in cost)
+    records = con.execute("select count(*) from intermediate.int_person_mentions").fetchall()[0][0]
+    assert cost[-1]["comparisons_per_record"] == round(cumulative[-1] / records, 3)
+
+
+def test_a_training_pass_that_fails_leaves_every_comparison_in_the_model(warehouse):
+    import json
+
+    con, tmp = warehouse
+    config = load_config()
+    # other_id is empty in these records: that pass finds no pairs and is skipped
+    config["training"]["em_blocking_rules"] = [["other_id"], *config["training"]["em_blocking_rules"]]
+    link_mentions(con, config, tmp / "model.json", retrain=True)
+    saved = json.loads((tmp / "model.json").read_text(encoding="utf-8"))["splink_settings"]
+    names = [c["output_column_name"] for c in saved["comparisons"]]
+    assert names == ["national_id", "first_name", "lineage", "birth_date", "contact", "sex", "other_id"]
+
+
+def test_a_batch_joining_existing_persons_far_more_than_usual_stops_the_run(warehouse):
+    con, tmp = warehouse
+    config = load_config()
+    link_mentions(con, config, tmp / "model.json")
+    before = dict(con.execute("select mention_id, master_person_id from linkage.person_clusters").fetchall())
+    # the civil registry sent again under new record keys: every new record joins an existing person
+    con.execute("insert into intermediate.int_person_mentions select * replace ('again:' || mention_id as mention_id) "
+                "from intermediate.int_person_mentions where source = 'civil'")
+    with pytest.raises(SijilError, match=r"new records \(\d+%\) would join existing master persons"):
+        link_mentions(con, config, tmp / "model.json")
+    # nothing was written
+    assert dict(con.execute("select mention_id, master_person_id from linkage.person_clusters").fetchall()) == before
+    # once checked, the batch is accepted and joins the existing persons
+    result = link_mentions(con, config, tmp / "model.json", accept_large_batch=True)
+    after = dict(con.execute("select mention_id, master_person_id from linkage.person_clusters").fetchall())
+    assert result.new_records is None
+    assert sum(after[f"again:civil:{i}"] == before[f"civil:{i}"] for i in range(1, 451)) > 0.95 * 450
+
+
+def test_a_batch_of_new_people_passes_the_safeguard(warehouse):
+    con, tmp = warehouse
+    config = load_config()
+    config["batch_safeguard"]["min_new_records"] = 10
+    con.execute("create table intermediate.held_back as select * from intermediate.int_person_mentions "
+                "where cast(split_part(mention_id, ':', 2) as int) > 390")
+    con.execute("delete from intermediate.int_person_mentions where mention_id in (select mention_id from intermediate.held_back)")
+    link_mentions(con, config, tmp / "model.json")
+    con.execute("insert into intermediate.int_person_mentions select * from intermediate.held_back")
+    result = link_mentions(con, config, tmp / "model.json")
+    # 120 new records: the last 20 households' children in both sources, people not seen before
+    assert result.new_records == 120
+    assert result.new_records_joined_existing <= 6
+
+
+def test_new_mentions_are_linked_against_the_registry_incrementally(warehouse):
+    from assets.linkage.incremental import link_new_mentions
+
+    con, tmp = warehouse
+    config = load_config()
+    config["batch_safeguard"]["min_new_records"] = 10_000  # this batch joins existing persons by design
+    # held back: the naf records of households 121-130 (their civil records are linked already)
+    # and both records of households 131-150 (people the registry has not seen)
+    con.execute("""create table intermediate.held_back as select * from intermediate.int_person_mentions
+                   where (source = 'naf' and cast(split_part(mention_id, ':', 2) as int) between 361 and 390)
+                      or cast(split_part(mention_id, ':', 2) as int) > 390""")
+    con.execute("delete from intermediate.int_person_mentions where mention_id in (select mention_id from intermediate.held_back)")
+    link_mentions(con, config, tmp / "model.json")
+    before = dict(con.execute("select mention_id, master_person_id from linkage.person_clusters").fetchall())
+    con.execute("insert into intermediate.int_person_mentions select * from intermediate.held_back")
+
+    result = link_new_mentions(con, config, tmp / "model.json")
+    after = dict(con.execute("select mention_id, master_person_id from linkage.person_clusters").fetchall())
+    assert result.new_records == 150 and len(after) == 900
+    assert {k: after[k] for k in before} == before  # existing ids untouched
+    joined = sum(after[f"naf:{i}"] == before[f"civil:{i}"] for i in range(361, 391))
+    assert joined >= 28 and result.joined_existing >= 28
+    together = sum(after[f"naf:{i}"] == after[f"civil:{i}"] and after[f"civil:{i}"] not in before.values()
+                   for i in range(391, 451))
+    assert together >= 57 and result.new_persons >= 57
+    assert con.execute("select count(*) from linkage.predictions where mention_id_l like 'naf:4%' "
+                       "or mention_id_r like 'naf:4%'").fetchall()[0][0] > 0
+    # nothing new: nothing to do
+    assert link_new_mentions(con, config, tmp / "model.json").new_records == 0
+
+
+def test_incremental_linkage_needs_a_linked_registry_and_a_model_of_these_settings(warehouse):
+    from assets.linkage.incremental import link_new_mentions
+
+    con, tmp = warehouse
+    config = load_config()
+    with pytest.raises(SijilError, match="run a full linkage first"):
+        link_new_mentions(con, config, tmp / "model.json")
+    link_mentions(con, config, tmp / "model.json")
+    config["thresholds"]["review"] = 0.4
+    config["blocking_rules"] = config["blocking_rules"][:-1]
+    with pytest.raises(SijilError, match="run a full linkage"):
+        link_new_mentions(con, config, tmp / "model.json")

@@ -1,0 +1,60 @@
+"""What the prediction blocking rules cost and what they miss.
+
+Cost: Splink's own blocking analysis counts, rule by rule, the comparisons each adds to the
+ones before it; divided by the records, it shows whether cost grows with the records (a
+steady number of comparisons per record) or with their square.
+
+Recall: the share of true matching pairs that at least one rule generates — an upper bound on
+the recall any model can reach, measured against ground truth.
+"""
+
+from __future__ import annotations
+
+from assets.linkage.model import FEATURES_SQL, rule_sql
+
+# Above this many records the comparison counts are estimated from a sample (Splink's
+# deterministic hash sample of both sides of each join), exact below it.
+EXACT_COUNT_LIMIT = 200_000
+SAMPLE_PROPORTION = 0.1
+
+
+def comparisons_per_rule(con, config: dict, table: str = "intermediate.int_person_mentions") -> list[dict]:
+    """One row per prediction blocking rule: its marginal and cumulative comparisons, and the
+    cumulative comparisons per record."""
+    import duckdb
+    from splink import DuckDBAPI
+    from splink.blocking_analysis import count_comparisons_from_blocking_rules
+
+    from assets.linkage.model import blocking_rules
+
+    features = con.sql(FEATURES_SQL.format(table=table)).to_arrow_table()
+    records = features.num_rows
+    work = duckdb.connect()
+    try:
+        sdf = DuckDBAPI(connection=work).register(features, table_name="mentions")
+        counted = count_comparisons_from_blocking_rules(
+            sdf, blocking_rules=blocking_rules(config), link_type="dedupe_only",
+            record_sample_proportion=1.0 if records <= EXACT_COUNT_LIMIT else SAMPLE_PROPORTION)
+    finally:
+        work.close()
+    return [{"rule": rule_sql(rule), "marginal_comparisons": int(row["marginal_comparison_count"]),
+             "cumulative_comparisons": int(row["cumulative_comparison_count"]),
+             "comparisons_per_record": round(row["cumulative_comparison_count"] / records, 3) if records else 0.0,
+             "estimated": bool(row["is_estimate"])}
+            for rule, row in zip(config["blocking_rules"], counted)]
+
+
+def blocking_recall(con, truth: str, features: str, config: dict) -> dict:
+    """Of the true matching pairs among `truth` (mention_id, person), how many at least one
+    prediction blocking rule generates. `features` holds FEATURES_SQL's columns."""
+    generated = " or ".join(f"coalesce({rule_sql(rule)}, false)" for rule in config["blocking_rules"])
+    pairs, blocked = con.execute(f"""
+        with pairs as (
+            select a.mention_id as id_l, b.mention_id as id_r
+            from {truth} a join {truth} b on a.person = b.person and a.mention_id < b.mention_id
+        )
+        select count(*), count(*) filter (where {generated})
+        from pairs p join {features} l on l.unique_id = p.id_l join {features} r on r.unique_id = p.id_r
+    """).fetchall()[0]
+    return {"true_pairs": int(pairs), "blocked_true_pairs": int(blocked),
+            "blocking_recall": blocked / pairs if pairs else 1.0}

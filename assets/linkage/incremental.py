@@ -1,0 +1,187 @@
+"""Incremental linkage: new person mentions against an existing linked registry.
+
+When only new mentions arrived since the last run, there is no need to score the whole
+registry again: the saved model scores the new mentions against the linked ones (Splink's
+`predict_between`) and among themselves (`predict_within`), term frequencies coming from the
+whole registry. A new mention joins the master person of its best automatic link; new
+mentions linked only to each other become a new master person. Existing master persons are
+never merged or split here (that needs a full run, which also applies reviewers' decisions);
+a new mention that links automatically to two existing master persons is counted as a bridge
+and its pairs go to the review queue.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from assets.errors import SijilError
+from assets.linkage.model import FEATURES_SQL, model_version
+from assets.linkage.run import MENTIONS, table_exists, reasons_sql, stop_if_large_batch
+
+
+def _tf_columns(linker) -> list[str]:
+    """Columns whose term frequencies the model reads (its levels' tf_adjustment_column)."""
+    columns = []
+    for comparison in linker._settings_obj.comparisons:
+        for level in comparison.comparison_levels:
+            if level._has_tf_adjustments and level._tf_adjustment_input_column.input_name not in columns:
+                columns.append(level._tf_adjustment_input_column.input_name)
+    return columns
+
+
+@dataclass
+class IncrementalResult:
+    new_records: int
+    joined_existing: int
+    new_persons: int
+    bridges: int
+    pairs_scored: int
+
+
+def link_new_mentions(con: duckdb.DuckDBPyConnection, config: dict, model_path: Path,
+                      accept_large_batch: bool = False) -> IncrementalResult:
+    """Link the mentions of intermediate.int_person_mentions that linkage.person_clusters does
+    not hold yet; appends to linkage.person_clusters, linkage.predictions and
+    linkage.review_queue. Needs a saved model of the current version."""
+    from splink import DuckDBAPI, Linker
+
+    if not model_path.exists() or not table_exists(con, "linkage", "person_clusters"):
+        raise SijilError(f"incremental linkage needs a linked registry and its trained model ({model_path}): "
+                         "run a full linkage first")
+    saved = json.loads(model_path.read_text(encoding="utf-8"))
+    if saved.get("sijil_model_version") != model_version(config):
+        raise SijilError("config/linkage.yaml or the name rules changed since the model was trained: "
+                         "run a full linkage (it retrains) instead of an incremental one")
+    features = con.sql(f"""
+        select f.*, c.mention_id is null as is_new
+        from ({FEATURES_SQL.format(table=MENTIONS)}) f
+        left join linkage.person_clusters c on c.mention_id = f.unique_id
+    """).to_arrow_table()
+    work = duckdb.connect()
+    try:
+        db_api = DuckDBAPI(connection=work)
+        everyone = db_api.register(features, table_name="mentions")
+        new = db_api.register(work.sql("select * exclude (is_new) from mentions where is_new").to_arrow_table(),
+                              table_name="new_mentions")
+        linked = db_api.register(work.sql("select * exclude (is_new) from mentions where not is_new").to_arrow_table(),
+                                 table_name="linked_mentions")
+        n_new = work.execute("select count(*) from new_mentions").fetchall()[0][0]
+        if n_new == 0:
+            return IncrementalResult(0, 0, 0, 0, 0)
+        linker = Linker(everyone, saved["splink_settings"], log_level=logging.ERROR)
+        for column in _tf_columns(linker):
+            linker.table_management.compute_tf_table(column)
+        review, auto = float(config["thresholds"]["review"]), float(config["thresholds"]["auto_link"])
+        between = linker.inference.predict_between(new, linked, threshold_match_probability=review)
+        within = linker.inference.predict_within(new, threshold_match_probability=review)
+        reasons = reasons_sql(linker)
+        work.execute(f"""
+            create table edges as
+            select least(unique_id_l, unique_id_r) as unique_id_l, greatest(unique_id_l, unique_id_r) as unique_id_r,
+                   match_weight, match_probability, {reasons} as reasons
+            from (select * from {between.physical_name} union all by name select * from {within.physical_name})
+        """)
+        clusters = _assign(work, con, auto)
+        con.register("new_clusters", clusters)
+        con.register("new_edges", work.sql("select * from edges").to_arrow_table())
+        if not accept_large_batch:
+            joined = con.execute("select count(*) from new_clusters where masters > 0").fetchall()[0][0]
+            stop_if_large_batch(n_new, int(joined), config)
+        result = _write(con, auto, n_new)
+        con.unregister("new_clusters")
+        con.unregister("new_edges")
+        return result
+    finally:
+        work.close()
+
+
+def _assign(work, con, auto: float):
+    """Each new mention's cluster: connected components of the automatic links among new
+    mentions, each joined to the existing master person its best link to the registry points to."""
+    from splink.clustering import cluster_pairwise_predictions_at_threshold
+    from splink import DuckDBAPI
+
+    db_api = DuckDBAPI(connection=work)
+    nodes = db_api.register(work.sql("select unique_id from mentions where is_new").to_arrow_table(), table_name="new_nodes")
+    work.execute("create table within_edges as select * from edges where unique_id_l in (select unique_id from new_nodes) "
+                 "and unique_id_r in (select unique_id from new_nodes)")
+    components = cluster_pairwise_predictions_at_threshold(
+        nodes=nodes, edges="within_edges", db_api=db_api, node_id_column_name="unique_id",
+        threshold_match_probability=auto)
+    work.register("existing", con.sql("select mention_id, master_person_id from linkage.person_clusters").to_arrow_table())
+    return work.sql(f"""
+        with to_existing as (
+            select case when n.unique_id = e.unique_id_l then e.unique_id_l else e.unique_id_r end as new_id,
+                   case when n.unique_id = e.unique_id_l then e.unique_id_r else e.unique_id_l end as old_id,
+                   e.match_probability
+            from edges e join new_nodes n on n.unique_id in (e.unique_id_l, e.unique_id_r)
+            where e.match_probability >= {auto}
+        ),
+        links as (
+            select c.cluster_id, x.master_person_id, t.match_probability
+            from to_existing t
+            join existing x on x.mention_id = t.old_id
+            join {components.physical_name} c on c.unique_id = t.new_id
+        ),
+        best as (
+            select cluster_id, arg_max(master_person_id, match_probability) as master_person_id,
+                   count(distinct master_person_id) as masters
+            from links group by cluster_id
+        ),
+        ends as (
+            select unique_id_l as unique_id, match_probability from edges where match_probability >= {auto}
+            union all select unique_id_r, match_probability from edges where match_probability >= {auto}
+        ),
+        best_link as (select unique_id, max(match_probability) as match_probability from ends group by unique_id)
+        select c.unique_id as mention_id, c.cluster_id,
+               coalesce(b.master_person_id,
+                        'MP' || upper(substr(md5(min(c.unique_id) over (partition by c.cluster_id)), 1, 14))) as master_person_id,
+               coalesce(b.masters, 0) as masters, l.match_probability
+        from {components.physical_name} c
+        left join best b using (cluster_id)
+        left join best_link l using (unique_id)
+    """).to_arrow_table()
+
+
+def _write(con, auto: float, n_new: int) -> IncrementalResult:
+    joined, new_persons, bridges = con.execute("""
+        select count(*) filter (where masters > 0), count(distinct cluster_id) filter (where masters = 0),
+               count(*) filter (where masters > 1)
+        from new_clusters""").fetchall()[0]
+    con.execute("begin transaction")
+    con.execute("""
+        create or replace table linkage.person_clusters as
+        with combined as (
+            select mention_id, master_person_id, match_probability from linkage.person_clusters
+            union all
+            select mention_id, master_person_id, match_probability from new_clusters
+        )
+        select mention_id, master_person_id, match_probability,
+               count(*) over (partition by master_person_id) as cluster_size
+        from combined
+    """)
+    con.execute("insert into linkage.predictions select unique_id_l, unique_id_r, match_weight, match_probability, reasons "
+                "from new_edges")
+    con.execute(f"""
+        insert into linkage.review_queue
+        select e.unique_id_l, e.unique_id_r, e.match_probability, e.reasons,
+               l.source, r.source, l.full_name, r.full_name, l.birth_date, r.birth_date,
+               l.national_id, r.national_id, l.sex, r.sex
+        from new_edges e
+        join {MENTIONS} l on l.mention_id = e.unique_id_l
+        join {MENTIONS} r on r.mention_id = e.unique_id_r
+        join linkage.person_clusters cl on cl.mention_id = e.unique_id_l
+        join linkage.person_clusters cr on cr.mention_id = e.unique_id_r
+        where cl.master_person_id <> cr.master_person_id
+          and (e.match_probability < {auto} or cl.mention_id in (select mention_id from new_clusters where masters > 1)
+               or cr.mention_id in (select mention_id from new_clusters where masters > 1))
+    """)
+    con.execute("commit")
+    pairs = con.execute("select count(*) from new_edges").fetchall()[0][0]
+    return IncrementalResult(new_records=n_new, joined_existing=int(joined), new_persons=int(new_persons),
+                             bridges=int(bridges), pairs_scored=int(pairs))

@@ -112,10 +112,13 @@ def stop_if_large_batch(new: int, joined: int, config: dict) -> None:
 
 
 def export_review_queue(con, path: Path) -> int:
-    """The review queue as CSV (UTF-8 with BOM, opens in Excel) for reviewers."""
+    """The review queue as CSV (UTF-8 with BOM, opens in Excel) for reviewers; names that a
+    spreadsheet would run as formulas are neutralised."""
+    from assets.text.spreadsheet import neutralise_frame
+
     path.parent.mkdir(parents=True, exist_ok=True)
     frame = con.execute("select * from linkage.review_queue order by match_probability desc").df()
-    frame.to_csv(path, index=False, encoding="utf-8-sig")
+    neutralise_frame(frame).to_csv(path, index=False, encoding="utf-8-sig")
     return len(frame)
 
 

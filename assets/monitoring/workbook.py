@@ -10,14 +10,9 @@ import numpy as np
 import pandas as pd
 
 from assets.monitoring.published import Published
+from assets.text.spreadsheet import neutralise
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 SHEETS = (("Scorecard", "scorecard"), ("Indicators", "catalogue"), ("Values", "values"), ("Targets", "targets"))
-
-
-def neutralise(text: str) -> str:
-    """Text that cannot run as a formula when the workbook is opened."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def write_workbook(published: Published, path: Path) -> dict[str, int]:

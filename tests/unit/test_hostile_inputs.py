@@ -89,3 +89,19 @@ def test_text_meant_to_break_things_is_stored_faithfully(tmp_path):
     stored = [r[0] for r in con.execute('select name from raw."demo__payments" order by _line_number').fetchall()]
     assert stored == HOSTILE_NAMES
     assert report.files[0].rows_quarantined == 0
+
+
+def test_names_in_the_review_queue_export_cannot_run_as_formulas(tmp_path):
+    import duckdb
+
+    from assets.linkage.run import export_review_queue
+
+    con = duckdb.connect()
+    con.execute("create schema linkage")
+    con.execute("create table linkage.review_queue as select * from (values "
+                "('a', 'b', 0.7, '=HYPERLINK(\"http://example.invalid\",\"x\")', '@SUM(A1)', 'محمد أحمد', -1.5)) "
+                "t(mention_id_l, mention_id_r, match_probability, full_name_l, full_name_r, reasons, weight)")
+    export_review_queue(con, tmp_path / "review.csv")
+    row = next(csv.DictReader(io.StringIO((tmp_path / "review.csv").read_text(encoding="utf-8-sig"))))
+    assert row["full_name_l"] == "'=HYPERLINK(\"http://example.invalid\",\"x\")" and row["full_name_r"] == "'@SUM(A1)"
+    assert row["reasons"] == "محمد أحمد" and row["match_probability"] == "0.7" and row["weight"] == "-1.5"

@@ -14,7 +14,8 @@ from assets.errors import SijilError
 from assets.monitoring.catalogue import CatalogueError, catalogue_frames, catalogue_path, load_catalogue, validate_catalogue
 from assets.monitoring.published import Published, indicator_rows
 from assets.monitoring.report import render_report
-from assets.monitoring.workbook import neutralise, write_workbook
+from assets.monitoring.workbook import write_workbook
+from assets.text.spreadsheet import neutralise
 from assets.profiles import load_profile
 from assets.publish.query import format_frame
 

@@ -23,7 +23,6 @@ from assets.operations.alerts import alert_line, write_alert
 from assets.operations.audit_log import RunRecord, append_entry, code_version, read_entries, utc_now
 from assets.operations.config import OperationsConfig, load_operations_config
 from assets.operations.inbox import new_files, scan_inbox
-from assets.operations.partitions import monthly_partitions
 from assets.operations.retries import retry_policy
 from assets.profiles import Profile
 from assets.settings import get_settings
@@ -125,7 +124,7 @@ def build_operations_definitions(profile: Profile, monthly: list[dg.AssetsDefini
     refresh_job = dg.define_asset_job(REFRESH_JOB, selection=dg.AssetSelection.all() - monthly_selection,
                                       op_retry_policy=policy,
                                       description="Every asset not partitioned; transient failures retried with backoff")
-    monthly_job = dg.define_asset_job(MONTHLY_JOB, selection=monthly_selection, partitions_def=monthly_partitions(),
+    monthly_job = dg.define_asset_job(MONTHLY_JOB, selection=monthly_selection,  # partitions: from its assets
                                       op_retry_policy=policy, description="The monthly assets, for a month or a range")
 
     @dg.op(description="Write-audit-publish: build a new warehouse file, check it, publish it or leave the "

@@ -161,6 +161,19 @@ def _build_and_publish(select: str | None, settings: Settings, parent_run_id: st
     return result
 
 
+def _release_dead_refresh_runs(instance: dg.DagsterInstance, tag: str) -> list[str]:
+    """Runs of an earlier refresh still marked as running died with their process (SIGKILL, a
+    power cut): this refresh holds the refresh lock, so none of them can be alive. Mark them
+    failed and free the pool slot they held, or every later step would wait for it for ever."""
+    dead = [run for run in instance.get_runs(filters=dg.RunsFilter(statuses=[
+        dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]))
+        if tag in run.tags]
+    for run in dead:
+        instance.report_run_failed(run, "its refresh process died (killed); found by the next refresh")
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+    return [run.run_id for run in dead]
+
+
 def _execute(select: str | None, build: Path, parent_run_id: str | None = None) -> RefreshResult:
     """Run the refresh job (every asset not partitioned, transient failures retried), then the
     monthly job over every month in one run, in this process against the build file."""
@@ -174,6 +187,7 @@ def _execute(select: str | None, build: Path, parent_run_id: str | None = None) 
     tags = {PARENT_RUN_TAG: parent_run_id or "sijil materialize"}
     results, steps = [], []
     with dg.DagsterInstance.get() as instance:
+        _release_dead_refresh_runs(instance, PARENT_RUN_TAG)
         for name in (REFRESH_JOB, MONTHLY_JOB):
             job = defs.resolve_job_def(name)
             keys = set(job.asset_layer.executable_asset_keys) & (set(wanted) if wanted is not None else set(

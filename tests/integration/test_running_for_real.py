@@ -223,9 +223,12 @@ def _personal_values(engineering: Path) -> tuple[set[str], set[str]]:
                       else names if "name" in low and "file" not in low else None)
             if target is None:
                 continue
-            target.update(v for (v,) in con.execute(
+            values = {v for (v,) in con.execute(
                 f'select distinct cast("{column}" as varchar) from {schema}."{table}" where "{column}" is not null'
-            ).fetchall() if v and len(v) >= 3)
+            ).fetchall() if v and len(v) >= 3}
+            if target is numbers:  # identifiers, not flags such as has_phone
+                values = {v for v in values if sum(ch.isdigit() for ch in v) >= 7}
+            target.update(values)
     return numbers, names
 
 

@@ -258,6 +258,8 @@ def step_timings(entries) -> list[StepTiming]:
 
 
 def print_summary(result: RefreshResult) -> None:
+    from assets.publish.wap import reports_path
+
     status = "succeeded" if result.success else "FAILED"
     print(f"\nSijil refresh {status} in {result.seconds:.0f} s (run {result.run_id})")
     if result.failed:
@@ -277,6 +279,9 @@ def print_summary(result: RefreshResult) -> None:
     if result.published:
         print(f"  published warehouse: {result.warehouse} (engineering, personal data)")
         print(f"  analytics warehouse: {result.analytics} (pseudonymised; what M&E officers open)")
+        reports = reports_path(get_settings())
+        print(f"  indicator report: {reports / 'indicators.html'} (and indicators.xlsx); "
+              "`sijil indicators` prints the scorecard")
     else:
         print(f"  nothing published: the previous warehouse at {result.warehouse} is unchanged")
     print("  open the Dagster UI with `make ui`, then http://127.0.0.1:3000")

@@ -238,11 +238,6 @@ def scratch_environment(home: Path):
 def run_bench(persons: int, seed: int = 42, profile: str = "jordan", keep: Path | None = None,
               baseline_timeout_s: float = 3600.0) -> dict:
     """Generate, refresh and measure one sample; return the benchmark's JSON document."""
-    import duckdb
-
-    from assets.synthetic import generate
-    from orchestration.refresh import run_refresh
-
     home = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="sijil-bench-"))
     home.mkdir(parents=True, exist_ok=True)
     try:

@@ -12,7 +12,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from tests.unit.test_ingestion import CONTRACT, HEADER, _inbox, _ingest
+from tests.unit.test_ingestion import HEADER, _inbox, _ingest
 
 BIG_FILE_SCRIPT = textwrap.dedent("""
     import json, resource, sys

@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 
 from assets.errors import SijilError
+from assets.publish.access import apply_access_modes
 from assets.settings import Settings
 
 
@@ -104,6 +105,7 @@ def publish(build: Path, settings: Settings, key, config: dict) -> PublishResult
     old = sorted(keep.glob("sijil-*.duckdb"))
     for stale in old[: max(0, len(old) - int(config.get("keep_versions", 3)))]:
         stale.unlink()
+    apply_access_modes(settings)
     return PublishResult(published, analytics_path(settings), version, rows)
 
 
@@ -141,4 +143,5 @@ def rollback(settings: Settings, key, config: dict, version: str | None = None) 
     build_analytics(staged, analytics_build, key, config)
     os.replace(staged, settings.published_warehouse)
     os.replace(analytics_build, analytics_path(settings))
+    apply_access_modes(settings)
     return chosen.stem[len("sijil-"):]

@@ -91,6 +91,27 @@ def _cmd_rollback(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_purge(args: argparse.Namespace) -> int:
+    from assets.operations.audit_log import RunRecord, append_entry, code_version, current_operator, utc_now
+    from assets.operations.config import load_operations_config
+    from assets.operations.retention import load_retention_config, purge
+    from assets.publish.wap import refresh_lock
+    from assets.settings import get_settings
+
+    settings = get_settings()
+    started = utc_now()
+    with refresh_lock(settings):
+        report = purge(settings, load_retention_config())
+    counts = report.counts()
+    append_entry(load_operations_config().audit_file(settings), RunRecord(
+        run_id=f"purge-{report.purged_at:%Y%m%dT%H%M%S}", kind="purge", outcome="purged", started_at=started,
+        finished_at=utc_now(), operator=current_operator(), code_version=code_version(),
+        row_counts={**counts, **{f"quarantine.{t}": n for t, n in report.quarantine_rows.items()}},
+        detail="landing files removed: " + (", ".join(report.landing_files) or "none")))
+    print("purged past retention (config/retention.yaml): " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    return 0
+
+
 def _cmd_bench(args: argparse.Namespace) -> int:
     from orchestration.bench import run_bench, write_results
 
@@ -166,6 +187,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("rollback", help="restore a kept earlier version as the published warehouse")
     p.add_argument("--version", help="version to restore (default: the newest kept)")
     p.set_defaults(func=_cmd_rollback)
+
+    p = sub.add_parser("purge", help="remove what is past retention (config/retention.yaml) and log it")
+    p.set_defaults(func=_cmd_purge)
 
     p = sub.add_parser("bench", help="generate N persons, refresh, and measure every stage beside two baselines")
     p.add_argument("--persons", type=int, required=True)

@@ -19,6 +19,7 @@ from assets.errors import SijilError
 from assets.ingestion.decode import detect_encoding
 from assets.ingestion.read import FileStats, read_csv, read_excel, read_parquet
 from assets.ingestion.validate import control_amounts, validate_chunk
+from assets.operations.retention import leave_out_purged_quarantine
 from assets.profiles import EntityContract, SourceContract
 
 PROVENANCE = ["_source_file", "_line_number", "_file_sha256", "_load_id", "_loaded_at"]
@@ -236,6 +237,7 @@ def ingest_source(con, contract: SourceContract, inbox: Path, date_formats: list
                 seen_sha.add(sha)
                 report.files.append(_load_file(con, path, rel, sha, entity, date_formats, load_id, loaded_at,
                                                seen_keys, report, tables))
+        leave_out_purged_quarantine(con, [f'quarantine."_new_{e.table}"' for e in contract.entities])
         con.execute("begin transaction")
         for entity in contract.entities:
             for schema in ("raw", "quarantine"):

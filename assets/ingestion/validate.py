@@ -22,6 +22,8 @@ FALSE = {"0", "false", "no", "n", "f", "لا"}
 _INTEGER = r"[+-]?\d+"
 _DECIMAL = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)"
 _MONTH = r"\d{4}-(?:0[1-9]|1[0-2])"
+# An ISO 8601 timestamp, local or with an offset; staging dates it in the profile's time zone.
+_TIMESTAMP = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?"
 
 
 def normalise_digits(values: pd.Series) -> pd.Series:
@@ -40,6 +42,16 @@ def parse_dates(values: pd.Series, formats: list[str]) -> pd.Series:
     return parsed
 
 
+def is_timestamp(values: pd.Series) -> pd.Series:
+    """Values that are real ISO 8601 timestamps (a time of day, optionally a zone offset)."""
+    text = normalise_digits(values)
+    shaped = text.str.fullmatch(_TIMESTAMP).fillna(False)
+    ok = pd.Series(False, index=values.index)
+    if shaped.any():
+        ok[shaped] = pd.to_datetime(text[shaped], format="ISO8601", utc=True, errors="coerce").notna()
+    return ok
+
+
 def _type_ok(col: ColumnContract, text: pd.Series, date_formats: list[str]) -> pd.Series:
     t = normalise_digits(text)
     if col.type == "integer":
@@ -51,7 +63,7 @@ def _type_ok(col: ColumnContract, text: pd.Series, date_formats: list[str]) -> p
     if col.type == "boolean":
         return t.str.lower().isin(TRUE | FALSE)
     if col.type == "date":
-        return parse_dates(text, date_formats).notna()
+        return parse_dates(text, date_formats).notna() | is_timestamp(text)
     return pd.Series(True, index=text.index)
 
 

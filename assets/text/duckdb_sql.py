@@ -12,6 +12,7 @@ other connection by `install_text_macros(con)`. Macros:
 from __future__ import annotations
 
 from assets.text import arabic as ar
+from assets.text.check_digits import CHECK_MACRO_SQL
 
 
 def _lit(text: str) -> str:
@@ -111,6 +112,7 @@ def macros_sql() -> list[str]:
                     when not starts_with(v, '0') then '0' || v
                     else v end as p
                 from d))""",
+        CHECK_MACRO_SQL,
     ]
 
 

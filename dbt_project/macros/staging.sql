@@ -4,16 +4,29 @@
 {% macro sj_date(column) -%}
     {#- The first of the profile's date formats under which the text is a real date between
         1900 and 2100; otherwise null (Hijri-looking years such as 1400 are refused). -#}
-    (case when try_cast(coalesce(
+    (case when {{ sj_date_any(column) }} between date '1900-01-01' and date '2100-12-31'
+    then {{ sj_date_any(column) }} end)
+{%- endmacro %}
+
+{% macro sj_date_any(column) -%}
+    try_cast(coalesce(
         {%- for fmt in var('date_formats') %}
-        try_strptime(trim(sj_digits({{ column }})), '{{ fmt }}'){{ "," if not loop.last }}
+        try_strptime(trim(sj_digits({{ column }})), '{{ fmt }}'),
         {%- endfor %}
-    ) as date) between date '1900-01-01' and date '2100-12-31'
-    then try_cast(coalesce(
-        {%- for fmt in var('date_formats') %}
-        try_strptime(trim(sj_digits({{ column }})), '{{ fmt }}'){{ "," if not loop.last }}
-        {%- endfor %}
-    ) as date) end)
+        {{ sj_local_date(column) }}
+    ) as date)
+{%- endmacro %}
+
+{% macro sj_local_date(column) -%}
+    {#- An ISO 8601 timestamp ('2025-01-31 23:30', '2025-01-31T20:30:00Z', '…+03:00') is the
+        day it was in the profile's time zone: with an offset or Z it is converted to that zone
+        first, so a payment at 23:30 on a month's last day (local) stays in that month whatever
+        zone the agency's system wrote it in; without one it is already local time. -#}
+    (case when regexp_matches(trim(sj_digits({{ column }})), '^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}')
+          then case when regexp_matches(trim(sj_digits({{ column }})), '(Z|[+-]\d{2}(:?\d{2})?)$')
+                    then cast(timezone('{{ var("timezone") }}', try_cast(trim(sj_digits({{ column }})) as timestamptz)) as date)
+                    else cast(try_cast(trim(sj_digits({{ column }})) as timestamp) as date) end
+     end)
 {%- endmacro %}
 
 {% macro sj_reference_date() -%}
@@ -54,7 +67,14 @@
 {%- endmacro %}
 
 {% macro sj_national_id(column) -%}
+    {#- The national number in the profile's pattern and, if the profile declares one, with a
+        right check digit (assets/text/check_digits.py); otherwise null. -#}
+    {%- if var("national_id_check", "none") == "none" %}
     sj_clean_id({{ column }}, '{{ var("national_id_pattern") }}')
+    {%- else %}
+    (case when sj_id_check_ok(sj_clean_id({{ column }}, '{{ var("national_id_pattern") }}'), '{{ var("national_id_check") }}')
+          then sj_clean_id({{ column }}, '{{ var("national_id_pattern") }}') end)
+    {%- endif %}
 {%- endmacro %}
 
 {% macro sj_phone(column) -%}

@@ -21,6 +21,7 @@ from assets.operations.partitions import dbt_month_vars, monthly_partitions
 from assets.operations.retries import final_unless_transient
 from assets.profiles import Profile
 from assets.settings import DBT_PROJECT_DIR, get_settings
+from assets.text.check_digits import identifier_check
 from assets.warehouse import Warehouse
 
 UPSTREAM_SELECT = "fqn:sijil.staging fqn:sijil.intermediate"
@@ -36,11 +37,14 @@ def dbt_vars(profile: Profile, reference_date: str) -> dict[str, Any]:
     ids = profile.identifiers
     values = {
         "date_formats": list(profile.date_formats),
+        "timezone": profile.raw.get("timezone", "UTC"),
         "national_id_pattern": ids["national_id"]["pattern"],
+        "national_id_check": identifier_check(ids, "national_id"),
         "phone_country_code": str(ids["phone"]["country_code"]),
         "phone_pattern": ids["phone"]["pattern"],
         "poverty_line_pc_month": float(profile.poverty_line_pc_month),
         "disclosure_k": int(profile.disclosure_k),
+        "orphan_payment_max_share": float(profile.raw.get("orphan_payment_max_share", 0.01)),
         "pensionable_age": int(profile.pensionable_age),
         "nationality_code": profile.nationality_code,
         "source_trust": list(profile.source_trust),

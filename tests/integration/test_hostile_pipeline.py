@@ -145,11 +145,15 @@ def test_one_person_in_several_sources_and_twice_in_a_file_is_one_person(hostile
 
 def test_an_orphan_payment_is_listed_with_its_reason_and_below_the_threshold_is_published(hostile, con):
     rows = con.execute("select source, payment_id, household_id, reason, detail, _source_file, _line_number "
-                       "from quarantine.orphan_payments").fetchall()
+                       "from quarantine.orphan_payments where reason = 'household_not_in_registry'").fetchall()
     assert [(r[0], r[1], r[2], r[3]) for r in rows] == [
         ("naf_takaful", "PAY-ORPHAN-1", ORPHAN_HOUSEHOLD, "household_not_in_registry")]
     assert rows[0][4] == "household_id: no such household in naf_takaful households"
     assert rows[0][5].startswith("naf_takaful/naf_payments_") and rows[0][6] > 1
+    # any other listed payment names a household whose own row was quarantined
+    assert con.execute("select count(*) from quarantine.orphan_payments o where reason = 'household_quarantined' "
+                       "and household_id not in (select household_id from quarantine.naf_takaful__households)"
+                       ).fetchall() == [(0,)]
     # still in the facts, under the unknown household, so the money reconciles with the file
     assert con.execute("select household_key from core.fct_payment where source_record_key = 'PAY-ORPHAN-1'"
                        ).fetchall() == [("unknown",)]

@@ -2,9 +2,13 @@
 
 {#- Reliability #11: payments naming a household the registry does not hold. They stay in
     core.fct_payment under the 'unknown' household (so money still reconciles with the files)
-    and are listed here, each with its reason, file and line; the sj_orphan_share_within test
-    fails the build (and so the publish) when a source's share of them passes the profile's
-    orphan_payment_max_share. -#}
+    and are listed here, each with its reason, file and line:
+    - household_quarantined: the agency sent the household, but its row was quarantined at
+      ingestion (already reported, with its own reason, in quarantine.naf_takaful__households);
+    - household_not_in_registry: no agency sent that household at all.
+    The sj_orphan_share_within test fails the build (and so the publish) when a source's share
+    of the second kind passes the profile's orphan_payment_max_share. The quarantine table is
+    written by the naf_takaful ingestion step, which staging (and so this model) runs after. -#}
 with households as (
     select household_id from {{ ref('stg_naf_takaful__households') }}
 ),
@@ -24,10 +28,19 @@ emergency as (
       and not exists (select 1 from households h where h.household_id = e.naf_household_id)
 ),
 
+quarantined as (
+    select distinct household_id from quarantine.naf_takaful__households where household_id is not null
+),
+
 final as (
-    select *, 'household_not_in_registry' as reason,
-           household_column || ': no such household in naf_takaful households' as detail
-    from (select * from cash_programme union all select * from emergency)
+    select o.*,
+           case when q.household_id is not null then 'household_quarantined' else 'household_not_in_registry' end
+               as reason,
+           o.household_column || case when q.household_id is not null
+               then ': the household''s row was quarantined at ingestion'
+               else ': no such household in naf_takaful households' end as detail
+    from (select * from cash_programme union all select * from emergency) o
+    left join quarantined q using (household_id)
 )
 
 select * from final

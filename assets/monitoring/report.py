@@ -25,9 +25,9 @@ TEXT = {
         "trend": {"improving": "يتحسن", "worsening": "يتراجع", "stable": "مستقر", "not_available": "—"},
         "units": {"percent": "%", "jod": " د.أ", "days": " يوم", "count": "", "ratio": "", "score": ""},
         "notes_list": [
-            "الخلايا التي يقل فيها العدد عن k = {k} محجوبة (حجب أولي)، وتُحجب خلايا إضافية (حجب ثانوي) حتى لا يمكن استنتاج خلية محجوبة من المجاميع. الخلية المحجوبة ليست صفراً.",
+            "ضبط الإفصاح (k = {k}): يُحجب العدد الذي يقل عن k، وتُحجب النسبة إذا قلّ بسطها أو مقامها أو الفرق بينهما عن k (فلا تُنشر نسبة 0% أو 100%)، ويجوز نشر العدد صفر. ثم تُحجب خلايا إضافية (حجب ثانوي) حتى لا يمكن استنتاج خلية محجوبة من المجاميع أو من مجموع الأشهر والأرباع. الخلية المحجوبة ليست صفراً.",
             "الأخماس محسوبة داخل السجل (ليست أخماساً وطنية)، والكفاية ونسبة المنفعة إلى الكلفة تعتمدان على مؤشر رفاه تقريبي.",
-            "مقامات التغطية هي سكان السجل (السجل المدني وتسجيل اللاجئين)؛ تغطية السجل للسكان (X4) تقارنه بتقديرات دائرة الإحصاءات العامة (إصدار مختلف).",
+            "مقامات التغطية (K1 وK2 وT1 وF2 وX1 وX4) هي تقديرات السكان والأسر في نهاية السنة الصادرة عن جهة الإحصاء الوطنية حسب المحافظة والجنس وفئة العمر: إسقاطات من إصدار مختلف عن السجل، فقد تختلف قليلاً عنه. تُقاس الأشهر والأرباع بتقديرات سنتها. لا تتضمن التقديرات الإعاقة أو صفة اللجوء، فلا تُنشر هذه المؤشرات حسبهما؛ وتُحسب المؤشرات الأخرى على سكان السجل.",
             "أخطاء الاستبعاد والشمول محسوبة على الأسر التي شملها مسح الرفاه المربوط بالسجل فقط، وتُقرأ مع التغطية والحصة.",
             "قد يكون اللاجئون خارج بعض البرامج بحكم تصميمها؛ تُعرض نتائجهم منفصلة ولا تُدمج.",
             "السنة أو الربع الذي لا تغطيه البيانات كاملاً يُعلَّم بأنه غير مكتمل، ولا يُقارن الاتجاه إلا بسنة مكتملة.",
@@ -45,11 +45,16 @@ TEXT = {
         "trend": {"improving": "improving", "worsening": "worsening", "stable": "stable", "not_available": "—"},
         "units": {"percent": "%", "jod": " JOD", "days": " days", "count": "", "ratio": "", "score": ""},
         "notes_list": [
-            "Cells counting fewer than k = {k} are suppressed (primary), and further cells are suppressed (secondary) "
-            "so that no hidden cell can be recovered from totals. A suppressed cell is not a zero.",
+            "Disclosure control (k = {k}): a count below k is suppressed, and a rate whose numerator, denominator or their "
+            "difference is below k (so no rate of 0 % or 100 % is shown); a zero count may be shown. Further cells are "
+            "suppressed (secondary) so that no hidden cell can be recovered from totals or from months and quarters adding "
+            "up to a year. A suppressed cell is not a zero.",
             "Quintiles are registry-internal, not national; adequacy and the benefit–cost ratio depend on a welfare proxy.",
-            "Coverage denominators are the registry's population (civil registry and refugee registration); registry "
-            "coverage of the population (X4) compares it with Department of Statistics projections (a different vintage).",
+            "Coverage denominators (K1, K2, T1, F2, X1, X4) are the national statistics office's end-of-year estimates of "
+            "population and households by governorate, sex and age group: projections of a different vintage than the "
+            "registry, so they may differ from it slightly. Months and quarters use their year's estimates. The estimates "
+            "carry no disability or refugee status, so these indicators are not published by them; the other indicators "
+            "are measured on the registry's population.",
             "Exclusion and inclusion errors use only the households of the welfare survey linked to the registry; read "
             "them beside coverage and incidence, never alone.",
             "Refugees may be outside some programmes by design: they are reported separately, not pooled.",

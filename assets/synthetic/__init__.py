@@ -18,6 +18,10 @@
   - ``records``: source, entity, record_key, person_id, household_id for every person-grain
     record (record_key is the contract's key; for person-month or person-year entities the
     person-level id such as insured_no or student_id);
+  - ``population_estimates`` (year, governorate_code, sex, age_from, age_to, true_persons,
+    persons) and ``household_estimates`` (year, governorate_code, true_households, households):
+    the statistics office's estimates as written to the inbox (``persons``, ``households``)
+    beside the true counts they were projected from (see reference_population.py);
   - ``injected_defects``: source, entity, record_key, defect — rows broken on purpose
     (missing_required, negative_amount, impossible_date, duplicate_key, value_not_allowed)
     that ingestion must quarantine.
@@ -35,7 +39,7 @@ import pandas as pd
 import yaml
 
 from assets.profiles import load_profile
-from assets.synthetic import agencies
+from assets.synthetic import agencies, reference_population
 from assets.synthetic.population import build_population
 from assets.synthetic.sources import SourceBuilder
 from assets.synthetic.writer import write_entity
@@ -72,6 +76,7 @@ def generate(profile: str, persons: int, seed: int, out: Path, as_of: dt.date | 
     agencies.emergency_cash(builder, naf)
     agencies.grievances(builder, naf)
     agencies.welfare_survey(builder)
+    population, household_counts = reference_population.population_estimates(builder)
     households = households.merge(naf[["household_id", "naf_household_id"]], on="household_id", how="left")
 
     out = Path(out)
@@ -91,6 +96,8 @@ def generate(profile: str, persons: int, seed: int, out: Path, as_of: dt.date | 
     truth.mkdir(parents=True)
     people.to_parquet(truth / "persons.parquet", index=False)
     households.to_parquet(truth / "households.parquet", index=False)
+    population.to_parquet(truth / "population_estimates.parquet", index=False)
+    household_counts.to_parquet(truth / "household_estimates.parquet", index=False)
     pd.concat(builder.out.records, ignore_index=True).to_parquet(truth / "records.parquet", index=False)
     pd.concat(builder.out.defects, ignore_index=True).to_parquet(truth / "injected_defects.parquet", index=False)
     return {

@@ -49,15 +49,16 @@ case when {{ size }} is null then 'unknown' when {{ size }} <= 2 then '1-2' when
      when {{ size }} <= 6 then '5-6' else '7+' end
 {%- endmacro %}
 
-{#- Primary suppression of one cell (reference/indicators.md): a count below k; a rate whose
-    numerator, denominator or their difference is below k. Zero counts may be shown. Counts are
-    numerator/denominator for shares, the units behind the figure for every other kind. -#}
+{#- Primary suppression of one cell (reference/indicators.md, reliability.md): a rate (share) is
+    suppressed when its numerator, its denominator or their difference is below k — zero and
+    100 % cells included, since either tells every unit's answer; the difference is taken
+    absolute, as a numerator from the registry may exceed an external denominator. A count or
+    sum is suppressed when it counts 1 to k−1 units (a zero count may be shown); a ratio or
+    percentile when it rests on fewer than k units. -#}
 {% macro is_primary_suppressed(kind, numerator, denominator, units, units_numerator, k) -%}
 case
     when {{ kind }} = 'share' then
-        {{ denominator }} < {{ k }}
-        or ({{ numerator }} > 0 and {{ numerator }} < {{ k }})
-        or ({{ denominator }} - {{ numerator }} > 0 and {{ denominator }} - {{ numerator }} < {{ k }})
+        {{ numerator }} < {{ k }} or {{ denominator }} < {{ k }} or abs({{ denominator }} - {{ numerator }}) < {{ k }}
     when {{ kind }} = 'ratio' then
         {{ units }} < {{ k }}
         or ({{ units_numerator }} > 0 and {{ units_numerator }} < {{ k }})
@@ -73,4 +74,23 @@ end
 {% macro share_unit(code, alias, dimensions, condition) -%}
 select '{{ code }}' as indicator_code, {{ alias }}.grain, {{ alias }}.period_start, {{ dimension_columns(dimensions) }},
        case when {{ condition }} then 1.0 else 0.0 end as num, 1.0 as den, null::double as measure
+{%- endmacro %}
+
+{#- A numerator unit of a coverage indicator whose denominator comes from the statistics
+    office's estimates: 1 in the numerator, nothing in the denominator. -#}
+{% macro numerator_unit(code, alias, dimensions) -%}
+select '{{ code }}' as indicator_code, {{ alias }}.grain, {{ alias }}.period_start, {{ dimension_columns(dimensions) }},
+       1.0 as num, 0.0 as den, null::double as measure
+{%- endmacro %}
+
+{#- The denominator rows of a population coverage indicator: the estimated persons of each
+    governorate × sex × age band (reference_persons r) that `where` keeps. The estimates carry no
+    disability or refugee status, so those disaggregations have no denominator. -#}
+{% macro population_denominator(code, where='true') -%}
+select '{{ code }}', r.grain, r.period_start,
+       {{ dimension_columns({'governorate': 'r.governorate_code', 'sex': 'r.sex', 'age_group': 'r.age_group',
+                             'age_group_ilo': 'r.age_group_ilo'}) }},
+       0.0, r.persons, null
+from reference_persons r
+where {{ where }}
 {%- endmacro %}

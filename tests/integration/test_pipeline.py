@@ -182,13 +182,34 @@ def _true_households_paid_cash_assistance(con, truth: Path, year: int) -> set:
     return paid | set(zakat.household_id)
 
 
+def _estimates_written(settings, entity: str) -> pd.DataFrame:
+    """The statistics office's estimates exactly as the generator wrote them to the inbox."""
+    pattern = {"population": "dos_population_*.csv", "households": "dos_households_*.csv"}[entity]
+    frame = pd.read_csv(next((Path(settings.inbox) / "population_estimates").glob(pattern)), dtype=str, keep_default_na=False)
+    return frame.assign(YEAR=frame.YEAR.astype(int))
+
+
 def test_coverage_matches_the_generator_truth(refreshed, con):
+    """Coverage from the truth (true persons and households in truly paid households) against the
+    same estimates the generator wrote: the warehouse's denominators are those, to the unit."""
     _, settings = refreshed
     persons = pd.read_parquet(Path(settings.truth) / "persons.parquet")
+    persons = persons[pd.to_datetime(persons.birth_date).dt.year <= 2025]
+    age = 2025 - pd.to_datetime(persons.birth_date).dt.year
     paid = _true_households_paid_cash_assistance(con, Path(settings.truth), 2025)
-    truth_k2 = persons.household_id.isin(paid).mean() * 100
-    value, _, _ = _national(con, "K2", 2025)
-    assert value == pytest.approx(truth_k2, abs=1.5)
+    population = _estimates_written(settings, "population").query("YEAR == 2025")
+    children = population[population.AGE_TO.ne("") & (population.AGE_TO.replace("", "0").astype(int) <= 17)]
+    households = _estimates_written(settings, "households").query("YEAR == 2025")
+    expected = {
+        "K1": (len(paid), households.HOUSEHOLDS.astype(int).sum()),
+        "K2": (persons.household_id.isin(paid).sum(), population.PERSONS.astype(int).sum()),
+        "T1": ((persons.household_id.isin(paid) & (age <= 17)).sum(), children.PERSONS.astype(int).sum()),
+    }
+    for code, (numerator, denominator) in expected.items():
+        value, got_numerator, got_denominator = _national(con, code, 2025)
+        assert got_denominator == denominator, code
+        assert value == pytest.approx(numerator / denominator * 100, abs=1.5), code
+        assert abs(got_numerator - numerator) <= max(2, 0.05 * numerator), code
 
 
 def test_targeting_errors_match_the_generator_truth_on_the_surveyed_households(refreshed, con):

@@ -1,6 +1,7 @@
 """Every indicator formula on a small hand-built registry: five households whose values are
-worked out by hand below, run through the real monitoring marts (dbt) with k = 1 so that nothing
-is suppressed. The period checked is 2025-Q1 (the data run from January to March 2025).
+worked out by hand below, run through the real monitoring marts (dbt) with k = 0 so that nothing
+is suppressed, then once more with k = 2 to see the disclosure rules bite. The period checked
+is 2025-Q1 (the data run from January to March 2025).
 
     H1  AM  P1 head M 1980, P2 F 1985 (disability), P3 M 2015, P4 F 2022; Takaful paid Jan–Mar 100 each
             (Feb 5 days late); survey welfare 50 (eligible, quintile 1); updated 2024-06-01; shock top-up
@@ -11,7 +12,10 @@ is suppressed. The period checked is 2025-Q1 (the data run from January to March
             (not eligible, quintile 3); updated 2022-01-01; left Takaful 2025-02-15 (employment)
     H4  ZA  P9 head M 1960 (disability); emergency payment 10 days after the declaration (new)
     H5  MA  P10 F 2010
-    Shock SH1 declared 2025-02-01 in AM and ZA. Population AM 100, IR 50, ZA 40, MA 10.
+    Shock SH1 declared 2025-02-01 in AM and ZA.
+    Statistics office estimates for 2025 (POPULATION below): persons AM 100, IR 50, ZA 40, MA 10
+    (200; children 0–17: 82, of them 20 aged 0–4; aged 60+: 40); households AM 25, IR 12, ZA 10,
+    MA 3 (50).
 """
 
 from __future__ import annotations
@@ -30,6 +34,11 @@ from assets.settings import DBT_PROJECT_DIR
 from orchestration.dbt import dbt_executable
 
 D = dt.date
+BANDS = [(0, 4), (5, 14), (15, 17), (18, 24), (25, 59), (60, 64), (65, None)]
+# Estimated persons per band, for each sex, by governorate (2025).
+POPULATION = {"AM": [5, 10, 5, 5, 15, 5, 5], "IR": [2, 5, 3, 3, 7, 2, 3], "ZA": [2, 4, 2, 2, 6, 2, 2],
+              "MA": [1, 1, 1, 0, 1, 0, 1]}
+HOUSEHOLDS = {"AM": 25, "IR": 12, "ZA": 10, "MA": 3}
 TABLES = {
     "core.dim_person": ("person_key varchar, household_key varchar, governorate_code varchar, sex varchar, birth_date date, "
                         "disability_flag boolean, disability_severity varchar, refugee_status varchar", [
@@ -98,14 +107,20 @@ TABLES = {
     "core.fct_grievance": ("person_key varchar, governorate_code varchar, channel varchar, opened_on date, resolved_on date, "
                            "days_to_resolve bigint", [
         ("P1", "AM", "portal", D(2025, 1, 10), D(2025, 1, 20), 10), ("P7", "AM", "sms", D(2025, 2, 1), None, None)]),
+    "core.ref_population": ("year integer, governorate_code varchar, sex varchar, age_from integer, age_to integer, "
+                            "persons bigint", [
+        (2025, gov, sex, low, high, persons) for gov, counts in POPULATION.items() for sex in ("M", "F")
+        for (low, high), persons in zip(BANDS, counts)]),
+    "core.ref_households": ("year integer, governorate_code varchar, households bigint", [
+        (2025, gov, n) for gov, n in HOUSEHOLDS.items()]),
     "monitoring.dq_scorecard": ("source varchar, overall_score decimal(9,2), is_latest_run boolean", [
         ("naf_takaful", 50, False), ("naf_takaful", 90, True), ("civil_registry", 80, True)]),
 }
 
 # Worked out by hand from the registry above, for 2025-Q1.
 EXPECTED_Q1 = {
-    "K1": 2 / 5 * 100,                    # H1, H3 paid of 5 households
-    "K2": 6 / 10 * 100,                   # their 6 members of 10 persons
+    "K1": 2 / 50 * 100,                   # H1, H3 paid of 50 estimated households
+    "K2": 6 / 200 * 100,                  # their 6 members of 200 estimated persons
     "K3": 4 / 6 * 100,                    # quintile 1: H1 (4, paid) and H2 (2)
     "K4": 1 / 2 * 100,                    # eligible surveyed H1, H2; H2 not paid
     "K5": 1 / 2 * 100,                    # paid surveyed H1, H3; H3 not eligible
@@ -118,13 +133,13 @@ EXPECTED_Q1 = {
     "K10": 3 / 4 * 100,                   # February paid 5 days late
     "K10M": 0,
     "K11": 4 * 3 * (68 - 50) / 450,       # H1's gap 216 closed; H3 above the line
-    "T1": 2 / 3 * 100,                    # P3, P4 in a paid household; P10 not
+    "T1": 2 / 82 * 100,                   # P3, P4 in a paid household, of 82 estimated children
     "T2": 2 / 3 * 100,                    # P2 (paid household), P6 (service); P9 neither
     "T3": 3 / 6 * 100,                    # P1–P3 insured of 6 members of paid households
     "T4": 1 / 1 * 100,                    # P3 enrolled
     "T5": 1 / 2 * 100,                    # referral delivered in 10 days; case in 73
     "F1": 2 / 7 * 100,                    # active P1, P6 of P1, P2, P6, P7, P8, P9, P10 (15–64)
-    "F2": 1 / 2 * 100,                    # P5 pensioned, P9 (64) not
+    "F2": 1 / 40 * 100,                   # P5 pensioned, of 40 estimated persons aged 60+
     "F3": 1 / 4 * 100,                    # P8 in training of P1, P2, P7, P8
     "F4": 1 / 2 * 100,                    # H3 left for employment, H2 moved
     "S1": 6.5,                            # median of 3 and 10 days
@@ -136,10 +151,10 @@ EXPECTED_Q1 = {
     "S3B": 1 / 2 * 100,                   # existing H1, H3; H1 topped up
     "S4": 2 / 3 * 100,                    # H1, H4 paid
     "S5": 1 / 2 * 100,                    # H1 updated within 24 months, H3 not
-    "X1": 9 / 10 * 100,                   # all but P10
+    "X1": 9 / 200 * 100,                  # all registered persons but P10, of 200 estimated
     "X2": 1 / 3 * 100,                    # H1 of H1, H3, H4 paid by grouped programmes
     "X3": 30,
-    "X4": 10 / 200 * 100,
+    "X4": 10 / 200 * 100,                 # 10 registered of 200 estimated
     "X5": 1 / 5 * 100,
     "X6": (90 + 80) / 2,                  # latest scorecard runs: NAF 90, civil registry 80
     "X7": 1 / 2 * 100,
@@ -166,12 +181,29 @@ def marts(tmp_path_factory):
         con.unregister("_f")
     con.close()
     env = {**os.environ, "SIJIL_WAREHOUSE": str(path), "DO_NOT_TRACK": "1"}
-    dbt_vars = {"disclosure_k": 1, "pensionable_age": 60, "poverty_line_pc_month": 68}
-    run = subprocess.run([dbt_executable(), "build", "--select", "marts.monitoring", "--vars", json.dumps(dbt_vars),
+    _dbt_build(path, tmp, "marts.monitoring", disclosure_k=0)
+    with duckdb.connect(str(path), read_only=True) as c:
+        yield c
+
+
+def _dbt_build(path, tmp, select: str, disclosure_k: int) -> None:
+    env = {**os.environ, "SIJIL_WAREHOUSE": str(path), "DO_NOT_TRACK": "1"}
+    dbt_vars = {"disclosure_k": disclosure_k, "pensionable_age": 60, "poverty_line_pc_month": 68}
+    run = subprocess.run([dbt_executable(), "build", "--select", select, "--vars", json.dumps(dbt_vars),
                           "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
                           "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs")],
                          env=env, capture_output=True, text=True)
     assert run.returncode == 0, run.stdout[-4000:]
+
+
+@pytest.fixture(scope="module")
+def strict(marts, tmp_path_factory):
+    """The same registry published with k = 2: disclosure control (and its dbt tests) on it."""
+    tmp = tmp_path_factory.mktemp("indicators_k2")
+    path = tmp / "registry.duckdb"
+    source = marts.execute("select path from duckdb_databases() where database_name = current_database()").fetchone()[0]
+    path.write_bytes(open(source, "rb").read())
+    _dbt_build(path, tmp, "indicator_values+", disclosure_k=2)
     with duckdb.connect(str(path), read_only=True) as c:
         yield c
 
@@ -202,25 +234,56 @@ def test_data_quality_scores_are_shown_per_agency_without_suppression(marts):
 
 def test_months_and_disaggregations(marts):
     february = values(marts, "month", "2025-02")
-    assert february["K1"] == pytest.approx(1 / 5 * 100)      # only H1 paid in February
+    assert february["K1"] == pytest.approx(1 / 50 * 100)     # only H1 paid in February
     assert february["K10M"] == pytest.approx(5)              # the one February payment was 5 days late
     by_governorate = {v: x for v, x in marts.execute(
         "select dimension_value, value from monitoring.indicator_values where indicator_code = 'K1' and grain = 'quarter' "
         "and dimension = 'governorate'").fetchall()}
-    assert by_governorate == pytest.approx({"AM": 100.0, "IR": 0.0, "ZA": 0.0, "MA": 0.0})
-    by_status = {v: x for v, x in marts.execute(
-        "select dimension_value, value from monitoring.indicator_values where indicator_code = 'K1' and grain = 'quarter' "
-        "and dimension = 'refugee_status'").fetchall()}
-    assert by_status == pytest.approx({"citizen": 25.0, "refugee": 100.0})
+    assert by_governorate == pytest.approx({"AM": 2 / 25 * 100, "IR": 0.0, "ZA": 0.0, "MA": 0.0})
     children = {v: x for v, x in marts.execute(
         "select dimension_value, value from monitoring.indicator_values where indicator_code = 'T1' and grain = 'quarter' "
         "and dimension = 'age_group'").fetchall()}
-    assert children == pytest.approx({"0-4": 100.0, "5-17": 50.0})
+    assert children == pytest.approx({"0-4": 1 / 20 * 100, "5-17": 1 / 62 * 100})
+
+
+def test_population_coverage_is_not_published_by_what_the_estimates_do_not_carry(marts):
+    """The estimates have no disability or refugee status (nor household size): no such cells."""
+    dimensions = {(code, dim) for code, dim in marts.execute(
+        "select distinct indicator_code, dimension from monitoring.indicator_values "
+        "where indicator_code in ('K1', 'K2', 'T1', 'F2', 'X1', 'X4')").fetchall()}
+    assert {("K1", "governorate"), ("K2", "age_group_ilo"), ("T1", "sex"), ("F2", "governorate"), ("X4", "sex")} <= dimensions
+    assert not {dim for _, dim in dimensions} & {"disability", "disability_severity", "refugee_status", "household_size_band"}
 
 
 def test_scorecard_reads_the_year_against_its_target(marts):
     row = marts.execute("select year, value, target, status, is_complete_year from monitoring.pillar_scorecard "
                         "where indicator_code = 'K1'").fetchall()[0]
     year, value, target, status, complete = row
-    assert year == 2025 and complete is False and value == pytest.approx(40.0)
-    assert target == 22.0 and status == "on_track"
+    assert year == 2025 and complete is False and value == pytest.approx(4.0)
+    assert target == 22.0 and status == "off_track"
+
+
+def test_a_rate_of_100_percent_is_suppressed_though_its_counts_reach_k(strict):
+    """S1W14 in 2025-Q1: both households paid within 14 days — numerator 2, denominator 2, both at
+    k = 2, but the complement is 0: shown, it would tell that every household was paid in time."""
+    cell = strict.execute("select numerator, denominator from monitoring.indicator_cells where indicator_code = 'S1W14' "
+                          "and grain = 'quarter' and period_start = '2025-01-01' and dimension = 'national'").fetchone()
+    assert cell == (2, 2)
+    shown = strict.execute("select value, numerator, denominator, is_suppressed, suppression from monitoring.indicator_values "
+                           "where indicator_code = 'S1W14' and grain = 'quarter' and period_start = '2025-01-01' "
+                           "and dimension = 'national'").fetchone()
+    assert shown == (None, None, None, True, "primary")
+
+
+def test_no_shown_rate_has_a_numerator_denominator_or_complement_below_k_and_zero_counts_show(strict):
+    bad = strict.execute("select v.indicator_code, v.dimension, v.dimension_value, c.numerator, c.denominator "
+                         "from monitoring.indicator_values v join monitoring.indicator_cells c using (cell_id) "
+                         "where not v.is_suppressed and c.kind = 'share' "
+                         "and (c.numerator < 2 or c.denominator < 2 or abs(c.denominator - c.numerator) < 2)").fetchall()
+    assert bad == []
+    shown_rates = strict.execute("select count(*) from monitoring.indicator_values where not is_suppressed and kind = 'share'"
+                                 ).fetchone()[0]
+    assert shown_rates > 0
+    zero_counts = strict.execute("select count(*) from monitoring.indicator_values where not is_suppressed "
+                                 "and kind in ('count', 'sum') and value = 0").fetchone()[0]
+    assert zero_counts > 0

@@ -2,7 +2,10 @@
     period: its dimensions, its contribution to the numerator and denominator, and a measure for
     percentile indicators. indicator_cells adds the rows up; the formulas of
     reference/indicators.md are here, one CTE per indicator. Regular cash social assistance
-    means paid payments of programmes with sp_type SA, benefit_type cash, not shock response. -#}
+    means paid payments of programmes with sp_type SA, benefit_type cash, not shock response.
+    Population coverage (K1, K2, T1, F2, X1, X4) counts registered units in the numerator and
+    takes its denominator from the statistics office's estimates (ref_population,
+    ref_households): separate numerator and denominator rows. -#}
 with periods as (
     select * from {{ ref('indicator_periods') }}
 ),
@@ -43,6 +46,36 @@ person_periods as (
     from persons p
     left join households h using (household_key)
     cross join periods d
+),
+
+-- The estimates a period is measured against: those of its own year, else of the nearest
+-- earlier year, else of the earliest year estimated (monthly and quarterly cells use their year's).
+estimate_years as (
+    select d.grain, d.period_start, d.is_current,
+           coalesce(max(r.year) filter (where r.year <= year(d.period_end)), min(r.year)) as year
+    from periods d cross join (select distinct year from {{ ref('ref_population') }}) r
+    group by all
+),
+
+reference_persons as (
+    select y.grain, y.period_start, y.is_current, r.governorate_code, r.sex, r.age_from, r.age_to,
+           cast(r.persons as double) as persons,
+           {{ age_group('r.age_from') }} as age_group, {{ age_group_ilo('r.age_from') }} as age_group_ilo
+    from estimate_years y
+    join {{ ref('ref_population') }} r using (year)
+),
+
+household_estimate_years as (
+    select d.grain, d.period_start,
+           coalesce(max(r.year) filter (where r.year <= year(d.period_end)), min(r.year)) as year
+    from periods d cross join (select distinct year from {{ ref('ref_households') }}) r
+    group by all
+),
+
+reference_households as (
+    select y.grain, y.period_start, r.governorate_code, cast(r.households as double) as households
+    from household_estimate_years y
+    join {{ ref('ref_households') }} r using (year)
 ),
 
 programmes as (
@@ -125,15 +158,23 @@ activated as (
 ),
 
 k1 as (
-    {{ share_unit('K1', 'h', household_dimensions('h'), "p.household_key is not null") }}
+    {{ numerator_unit('K1', 'h', household_dimensions('h')) }}
     from household_periods h
-    left join household_paid p using (household_key, grain, period_start)
+    join household_paid p using (household_key, grain, period_start)
+    union all
+    select 'K1', r.grain, r.period_start, {{ dimension_columns({'governorate': 'r.governorate_code'}) }},
+           0.0, r.households, null
+    from reference_households r
 ),
 
+-- Persons born by the end of the period (or of unknown age) are the registry's population then.
 k2 as (
-    {{ share_unit('K2', 'x', person_dimensions('x'), "p.household_key is not null") }}
+    {{ numerator_unit('K2', 'x', person_dimensions('x')) }}
     from person_periods x
-    left join household_paid p using (household_key, grain, period_start)
+    join household_paid p using (household_key, grain, period_start)
+    where x.age is null or x.age >= 0
+    union all
+    {{ population_denominator('K2') }}
 ),
 
 k3 as (
@@ -223,10 +264,12 @@ k11 as (
 ),
 
 t1 as (
-    {{ share_unit('T1', 'x', person_dimensions('x'), "p.household_key is not null") }}
+    {{ numerator_unit('T1', 'x', person_dimensions('x')) }}
     from person_periods x
-    left join household_paid p using (household_key, grain, period_start)
+    join household_paid p using (household_key, grain, period_start)
     where x.age between 0 and 17
+    union all
+    {{ population_denominator('T1', 'r.age_to <= 17') }}
 ),
 
 t2 as (
@@ -274,10 +317,12 @@ f1 as (
 ),
 
 f2 as (
-    {{ share_unit('F2', 'x', person_dimensions('x'), "s.started_on <= x.period_end") }}
+    {{ numerator_unit('F2', 'x', person_dimensions('x')) }}
     from person_periods x
-    left join pensioned s using (person_key)
-    where x.age >= {{ var('pensionable_age') }}
+    join pensioned s using (person_key)
+    where x.age >= {{ var('pensionable_age') }} and s.started_on <= x.period_end
+    union all
+    {{ population_denominator('F2', 'r.age_from >= ' ~ var('pensionable_age')) }}
 ),
 
 f3 as (
@@ -402,13 +447,15 @@ s5 as (
 ),
 
 x1 as (
-    select 'X1', x.grain, x.period_start, {{ dimension_columns(person_dimensions('x')) }},
-           case when a.household_key is not null or c.person_key is not null or s.started_on <= x.period_end
-                then 1.0 else 0.0 end, 1.0, null
+    {{ numerator_unit('X1', 'x', person_dimensions('x')) }}
     from person_periods x
     left join household_paid_any a using (household_key, grain, period_start)
     left join contributing c using (person_key, grain, period_start)
     left join pensioned s using (person_key)
+    where (x.age is null or x.age >= 0)
+      and (a.household_key is not null or c.person_key is not null or s.started_on <= x.period_end)
+    union all
+    {{ population_denominator('X1') }}
 ),
 
 grouped_paid as (
@@ -439,16 +486,14 @@ x2 as (
     left join households h using (household_key)
 ),
 
--- Registry coverage: registered persons (numerator) against the reference population (denominator).
+-- Registry coverage: registered persons (numerator) against the estimated population
+-- (denominator), known as of the reference date (current periods).
 x4 as (
-    select 'X4', d.grain, d.period_start, {{ dimension_columns({'governorate': 'x.governorate_code'}) }}, 1.0, 0.0, null
-    from persons x cross join periods d
-    where d.is_current
+    {{ numerator_unit('X4', 'x', person_dimensions('x')) }}
+    from person_periods x
+    where x.is_current and (x.age is null or x.age >= 0)
     union all
-    select 'X4', d.grain, d.period_start, {{ dimension_columns({'governorate': 'g.governorate_code'}) }}, 0.0,
-           cast(g.population as double), null
-    from {{ ref('dim_geography') }} g cross join periods d
-    where d.is_current and g.population is not null
+    {{ population_denominator('X4', 'r.is_current') }}
 ),
 
 -- Data quality: each agency's overall score in its latest scorecard run, known as of the

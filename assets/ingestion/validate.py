@@ -96,9 +96,10 @@ def _typed(entity: EntityContract) -> list[ColumnContract]:
 
 
 def control_amount(expr: str) -> str:
-    """An amount of a control-total column as a decimal; text that is no amount counts as 0."""
-    return (f"coalesce(try_cast(regexp_replace(translate({expr}, {lit(DIGITS_FROM)}, {lit(DIGITS_TO)}), '\\s', '', 'g')"
-            " as decimal(20, 3)), 0)")
+    """An amount of a control-total column as a decimal (digits as ASCII, any white space
+    removed); text that is no amount counts as 0."""
+    spaces = "[" + "".join(f"\\x{{{ord(c):04X}}}" for c in WHITESPACE) + "]"
+    return f"coalesce(try_cast(regexp_replace({_ascii_digits(expr)}, {lit(spaces)}, '', 'g') as decimal(20, 3)), 0)"
 
 
 def _rules(entity: EntityContract, date_formats: list[str]) -> list[tuple[str, str, str]]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import Iterator
 
 import duckdb
 import pyarrow as pa
@@ -86,21 +87,40 @@ def _read_csv_sql(path: Path, canonical: list[str], delimiter: str) -> str:
             f"max_line_size={MAX_LINE_BYTES}, buffer_size={4 * MAX_LINE_BYTES})")
 
 
-def _reparse_rejects(con, delimiter: str, width: int) -> Chunk:
-    """The records DuckDB's reader rejected, parsed again one by one (few, in any real file)."""
-    chunk = Chunk()
-    for (text,) in con.execute(f"select any_value(csv_line) from {_ERRORS} group by scan_id, line "
-                               f"order by scan_id, line").fetchall():
-        prefix, _, record = text.partition(delimiter)
-        if not prefix.isdigit():
-            raise SijilError(f"DuckDB's CSV reader lost a record's line number ({prefix[:20]!r}); nothing was loaded")
-        fields, problem = parse_record(record, delimiter, width)
-        if fields is None:
-            chunk.rejected.append((int(prefix), problem, record))
-        else:
-            chunk.rows.append(fields)
-            chunk.lines.append(int(prefix))
-    return chunk
+def _reparse_rejects(con, simple: Path, delimiter: str, width: int) -> Iterator[Chunk]:
+    """The records DuckDB's reader rejected (few, in any real file), parsed again one by one.
+
+    DuckDB's rejects table names each record by its text, cut short for a long one; its line
+    number prefix is whole, so the full record is read back from the line-numbered copy (one
+    record per line there)."""
+    wanted = set()
+    for (text,) in con.execute(f"select distinct split_part(csv_line, {lit(delimiter)}, 1) from {_ERRORS}").fetchall():
+        if not text.isdigit():
+            raise SijilError(f"DuckDB's CSV reader lost a record's line number ({text[:20]!r}); nothing was loaded")
+        wanted.add(text)
+    if not wanted:
+        return
+    chunk, found = Chunk(), 0
+    with open(simple, encoding="utf-8", newline="") as fh:
+        for line in fh:
+            prefix, _, record = line.rstrip("\n").partition(delimiter)
+            if prefix not in wanted:
+                continue
+            found += 1
+            chunk.chars += len(record)
+            fields, problem = parse_record(record, delimiter, width)
+            if fields is None:
+                chunk.rejected.append((int(prefix), problem, record))
+            else:
+                chunk.rows.append(fields)
+                chunk.lines.append(int(prefix))
+            if chunk.full():
+                yield chunk
+                chunk = Chunk()
+    yield chunk
+    if found != len(wanted):
+        raise SijilError(f"{len(wanted)} records rejected by DuckDB's CSV reader but {found} found again; "
+                         "nothing was loaded")
 
 
 def stage_csv(con, path: Path, entity: EntityContract, stats: FileStats) -> str:
@@ -117,7 +137,8 @@ def stage_csv(con, path: Path, entity: EntityContract, stats: FileStats) -> str:
             con.execute(f"drop table if exists {_ERRORS}")
             con.execute(f"drop table if exists {_SCANS}")
             con.execute(f"insert into {STAGE} by name select * from {_read_csv_sql(simple, canonical, entity.delimiter)}")
-            _append(con, _reparse_rejects(con, entity.delimiter, len(canonical)), canonical)
+            for chunk in _reparse_rejects(con, simple, entity.delimiter, len(canonical)):
+                _append(con, chunk, canonical)
     return encoding
 
 

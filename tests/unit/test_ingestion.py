@@ -310,3 +310,15 @@ def test_parquet_cells_become_the_same_text_as_excel_cells(tmp_path):
     for name in values:
         sql = con.execute(f"select {cell_text_sql(name, types[name])} from read_parquet('{tmp_path / 'cells.parquet'}')")
         assert [r[0] for r in sql.fetchall()] == [_cell_text(v) for v in table[name].to_pylist()], name
+
+
+def test_a_long_ragged_row_is_quarantined_whole_and_never_loaded_cut_short(tmp_path):
+    big = "z" * 1_500_000  # DuckDB's rejects table keeps only the first 10,000 characters of such a record
+    text = (f"{HEADER}\nP1,n,10,2024-01-05,{big},extra\n"   # cut short, this would look like a 5-field row
+            f"P2,{big},10,2024-01-05\nP3,ok,10,2024-01-05,paid\n")
+    con, report = _ingest(tmp_path, _inbox(tmp_path, text))
+    assert con.execute('select _line_number, _detail, length(_raw_record) from quarantine."demo__payments" '
+                       'order by 1').fetchall() == \
+        [(2, "6 fields where the header has 5", 1_500_025), (3, "4 fields where the header has 5", 1_500_017)]
+    assert con.execute('select payment_id from raw."demo__payments"').fetchall() == [("P3",)]
+    assert report.files[0].rows_lost == 0

@@ -123,10 +123,20 @@ def _reparse_rejects(con, simple: Path, delimiter: str, width: int) -> Iterator[
                          "nothing was loaded")
 
 
+def _scratch_dir(con) -> str | None:
+    """Where DuckDB spills (next to a warehouse file): the line-numbered copy goes there too, on
+    the warehouse's disk rather than the system's temporary directory."""
+    setting = con.execute("select current_setting('temp_directory')").fetchall()[0][0]
+    if not setting or not Path(setting).is_absolute():
+        return None
+    Path(setting).mkdir(parents=True, exist_ok=True)
+    return setting
+
+
 def stage_csv(con, path: Path, entity: EntityContract, stats: FileStats) -> str:
     """Stage a delimited text file; the encoding it was read in."""
     encoding = detect_encoding(path) if entity.encoding == "detect" else entity.encoding
-    with tempfile.TemporaryDirectory(prefix="sijil-ingest-") as work:
+    with tempfile.TemporaryDirectory(prefix="sijil-ingest-", dir=_scratch_dir(con)) as work:
         simple = Path(work) / "records.csv"
         with open(simple, "w", encoding="utf-8", newline="", buffering=1 << 20) as out:
             header, chunks = split_csv(path, encoding, entity.delimiter, stats, out)

@@ -13,17 +13,19 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
-
 from assets.errors import SijilError
-from assets.ingestion.decode import detect_encoding
-from assets.ingestion.read import FileStats, read_csv, read_excel, read_parquet
-from assets.ingestion.validate import control_amounts, validate_chunk
+from assets.ingestion.read import FileStats
+from assets.ingestion.stage import MALFORMED, STAGE, drop_stage, stage_file
+from assets.ingestion.validate import control_amount, failures_sql, ident, raw_record
 from assets.operations.retention import leave_out_purged_quarantine
 from assets.profiles import EntityContract, SourceContract
 
 PROVENANCE = ["_source_file", "_line_number", "_file_sha256", "_load_id", "_loaded_at"]
 QUARANTINE_EXTRA = ["_reason", "_detail", "_raw_record"]
+FAILED = "_sijil_failed"
+# DuckDB's memory while a source is ingested; beyond it DuckDB spills to disk, so a huge file or
+# field keeps the process's memory bounded.
+MEMORY_LIMIT = "768MB"
 LEDGER_DDL = """
 create table if not exists audit.ingestion_ledger (
     load_id varchar, run_id varchar, source varchar, entity varchar, file varchar, sha256 varchar,
@@ -103,35 +105,6 @@ def inbox_files(directory: Path, inbox: Path) -> tuple[list[Path], list[tuple[Pa
     return accepted, refused
 
 
-def _reader(path: Path, entity: EntityContract, stats: FileStats):
-    if entity.format == "csv":
-        encoding = detect_encoding(path) if entity.encoding == "detect" else entity.encoding
-        header, chunks = read_csv(path, encoding, entity.delimiter, stats)
-        return encoding, header, chunks
-    if entity.format == "excel":
-        return None, *read_excel(path, entity.sheet, stats)
-    return None, *read_parquet(path, stats)
-
-
-def _check_header(path: Path, header: list[str], entity: EntityContract) -> list[str]:
-    """Canonical column names in file order; schema drift is an error naming the file."""
-    expected = {c.source: c.name for c in entity.columns}
-    duplicated = sorted({h for h in header if header.count(h) > 1})
-    missing = [h for h in expected if h not in header]
-    unexpected = [h for h in header if h not in expected]
-    if duplicated or missing or unexpected:
-        parts = []
-        if missing:
-            parts.append("missing columns " + ", ".join(missing))
-        if unexpected:
-            parts.append("unexpected columns " + ", ".join(unexpected))
-        if duplicated:
-            parts.append("repeated columns " + ", ".join(duplicated))
-        raise SijilError(f"{path.name}: header does not match the {entity.table} contract ({'; '.join(parts)}). "
-                         "If the agency changed its export, update the source contract deliberately.")
-    return [expected[h] for h in header]
-
-
 def _create_tables(con, entity: EntityContract) -> tuple[str, str]:
     cols = ", ".join(f'"{c}" varchar' for c in entity.column_names)
     prov = '"_source_file" varchar, "_line_number" bigint, "_file_sha256" varchar, "_load_id" varchar, "_loaded_at" timestamp'
@@ -142,58 +115,45 @@ def _create_tables(con, entity: EntityContract) -> tuple[str, str]:
 
 
 def _load_file(con, path: Path, rel: str, sha: str, entity: EntityContract, date_formats, load_id, loaded_at,
-               seen_keys: set, report: SourceReport, tables: tuple[str, str]) -> FileReport:
+               report: SourceReport, tables: tuple[str, str]) -> FileReport:
+    """Stage one file, check every row in SQL, and add it to the entity's new raw and quarantine tables."""
     new_raw, new_q = tables
     stats = FileStats()
-    encoding, header, chunks = _reader(path, entity, stats)
-    canonical = _check_header(path, header, entity)
-    order = entity.column_names
-    control = entity.control_total
-    control_received = 0.0
-    for chunk in chunks:
-        frame = pd.DataFrame(chunk.rows, columns=canonical, dtype=object)[order] if chunk.rows else \
-            pd.DataFrame({c: pd.Series(dtype=object) for c in order})
-        frame = frame.astype("string")
-        prov = {"_source_file": rel, "_line_number": chunk.lines, "_file_sha256": sha, "_load_id": load_id, "_loaded_at": loaded_at}
-        reason, detail = validate_chunk(frame, entity, date_formats, seen_keys)
-        if control:
-            control_received += float(control_amounts(frame, control).sum())
-        good = frame[reason.isna()].assign(**{k: (pd.Series(v, index=frame.index)[reason.isna()] if isinstance(v, list) else v)
-                                              for k, v in prov.items()})
-        bad = frame[reason.notna()].copy()
-        if len(bad):
-            raw_text = bad.fillna("").astype(str).agg(",".join, axis=1)
-            bad = bad.assign(**{k: (pd.Series(v, index=frame.index)[reason.notna()] if isinstance(v, list) else v)
-                                for k, v in prov.items()},
-                             _reason=reason[reason.notna()], _detail=detail[reason.notna()], _raw_record=raw_text)
-        if chunk.rejected:
-            rejected = pd.DataFrame({c: pd.Series([None] * len(chunk.rejected), dtype="string") for c in order})
-            rejected = rejected.assign(_source_file=rel, _line_number=[r[0] for r in chunk.rejected], _file_sha256=sha,
-                                       _load_id=load_id, _loaded_at=loaded_at, _reason="malformed_row",
-                                       _detail=[r[1] for r in chunk.rejected], _raw_record=[r[2] for r in chunk.rejected])
-            bad = pd.concat([bad, rejected], ignore_index=True) if len(bad) else rejected
-        if len(good):
-            con.register("_chunk_good", good)
-            con.execute(f"insert into {new_raw} select * from _chunk_good")
-            con.unregister("_chunk_good")
-        if len(bad):
-            con.register("_chunk_bad", bad)
-            con.execute(f"insert into {new_q} select * from _chunk_bad")
-            con.unregister("_chunk_bad")
-            reasons = report.quarantine_reasons.setdefault(entity.name, {})
-            for code, n in bad["_reason"].value_counts().items():
-                reasons[code] = reasons.get(code, 0) + int(n)
+    try:
+        encoding = stage_file(con, path, entity, stats)
+        control = entity.control_total
+        amount = f"sum({control_amount(ident(control))})" if control else "null"
+        control_received = con.execute(f"select {amount} from {STAGE}").fetchall()[0][0] if control else None
+        # The rows that break a rule (few, in any real file); every other staged row is loaded.
+        con.execute(f"create or replace temp table {FAILED} as {failures_sql(entity, date_formats, STAGE, new_raw)}")
+        columns = ", ".join(ident(c) for c in entity.column_names)
+        provenance = "?, _line_number, ?, ?, cast(? as timestamp)"
+        params = [rel, sha, load_id, loaded_at]
+        con.execute(f"insert into {new_raw} select {columns}, {provenance} from {STAGE} "
+                    f"where _line_number not in (select _line_number from {FAILED})", params)
+        con.execute(f"insert into {new_q} select {columns}, {provenance}, _reason, _detail, {raw_record(entity)} "
+                    f"from {STAGE} join {FAILED} using (_line_number) order by _line_number", params)
+        nulls = ", ".join("null" for _ in entity.column_names)
+        con.execute(f"insert into {new_q} select {nulls}, {provenance}, 'malformed_row', _detail, _raw_record "
+                    f"from {MALFORMED} order by _line_number", params)
+    finally:
+        con.execute(f"drop table if exists {FAILED}")
+        drop_stage(con)
+    reasons = report.quarantine_reasons.setdefault(entity.name, {})
+    for code, n in con.execute(f"select _reason, count(*) from {new_q} where _source_file = ? group by 1 order by 1",
+                               [rel]).fetchall():
+        reasons[code] = reasons.get(code, 0) + int(n)
 
-    # Reconcile from what the tables now hold, independently of the counters above.
-    amount = f'coalesce(sum(try_cast(regexp_replace("{control}", \'\\s\', \'\', \'g\') as decimal(20, 3))), 0)' if control else "null"
+    # Reconcile from what the tables now hold, against the records the reader counted.
+    amount = f"sum({control_amount(ident(control))})" if control else "null"
     loaded, control_loaded = con.execute(f"select count(*), {amount} from {new_raw} where _source_file = ?", [rel]).fetchall()[0]
     quarantined, control_quarantined = con.execute(f"select count(*), {amount} from {new_q} where _source_file = ?", [rel]).fetchall()[0]
     fr = FileReport(entity=entity.name, file=rel, sha256=sha, format=entity.format, encoding=encoding,
                     bytes=path.stat().st_size, status="loaded", rows_received=stats.records, rows_loaded=loaded,
                     rows_quarantined=quarantined, control_column=control,
-                    control_received=round(control_received, 3) if control else None,
-                    control_loaded=float(control_loaded) if control else None,
-                    control_quarantined=float(control_quarantined) if control else None)
+                    control_received=float(control_received or 0) if control else None,
+                    control_loaded=float(control_loaded or 0) if control else None,
+                    control_quarantined=float(control_quarantined or 0) if control else None)
     if fr.rows_lost != 0:
         raise SijilError(f"{rel}: {fr.rows_received} records read but {loaded} loaded and {quarantined} "
                          f"quarantined — {fr.rows_lost} rows unaccounted for; nothing from this source was published")
@@ -217,6 +177,8 @@ def ingest_source(con, contract: SourceContract, inbox: Path, date_formats: list
                                        status="refused", detail=why))
     matched: set[Path] = set()
     con.execute(LEDGER_DDL)
+    memory_limit = con.execute("select current_setting('memory_limit')").fetchall()[0][0]
+    con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
     try:
         for entity in contract.entities:
             tables = _create_tables(con, entity)
@@ -224,7 +186,6 @@ def ingest_source(con, contract: SourceContract, inbox: Path, date_formats: list
             if not entity_files:
                 raise SijilError(f"{directory}: no file matches {entity.file_pattern!r} for {entity.table}")
             seen_sha: set[str] = set()
-            seen_keys: set = set()
             for path in entity_files:
                 matched.add(path)
                 rel = f"{contract.source}/{path.name}"
@@ -236,7 +197,7 @@ def ingest_source(con, contract: SourceContract, inbox: Path, date_formats: list
                     continue
                 seen_sha.add(sha)
                 report.files.append(_load_file(con, path, rel, sha, entity, date_formats, load_id, loaded_at,
-                                               seen_keys, report, tables))
+                                               report, tables))
         leave_out_purged_quarantine(con, [f'quarantine."_new_{e.table}"' for e in contract.entities])
         con.execute("begin transaction")
         for entity in contract.entities:
@@ -258,5 +219,7 @@ def ingest_source(con, contract: SourceContract, inbox: Path, date_formats: list
             for schema in ("raw", "quarantine"):
                 con.execute(f'drop table if exists {schema}."_new_{entity.table}"')
         raise
+    finally:
+        con.execute(f"set memory_limit = '{memory_limit}'")
     report.unmatched = sorted(p.name for p in files if p not in matched)
     return report

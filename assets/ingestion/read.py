@@ -1,8 +1,11 @@
-"""Read an agency file into chunks of text rows, each with its physical line number.
+"""Read an agency file: its header, and its records with their physical line numbers.
 
-CSV is parsed explicitly (never sniffed): one logical record at a time, so a ragged row, an
-unterminated quote or an oversized field is reported with its line number and the parse
-carries on with the next line. Excel and Parquet cells are rendered as faithful text.
+CSV is parsed explicitly (never sniffed), in one streaming pass over the decoded text. Records
+that fit on one line and any RFC 4180 reader splits alike go to a line-numbered UTF-8 copy that
+DuckDB reads in bulk (`assets/ingestion/stage.py`); every other record (spanning lines, odd
+quoting, oversized, an unterminated quote) is parsed here, so a ragged row, an unterminated
+quote or an oversized field is reported with its line number and the parse carries on with the
+next line. Excel cells are rendered as faithful text.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import csv
 import datetime as dt
 import io
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -70,8 +74,12 @@ def _logical_records(text: io.TextIOBase, stats: FileStats, quote: str = '"') ->
             except StopIteration:
                 break
         if not pending:
-            if not line.strip("\r\n"):
-                stats.blank_lines += 1
+            if line.count(quote) % 2 == 0:  # the common case: a whole record on one line
+                record = line.rstrip("\r\n")
+                if record:
+                    yield number, record, line
+                else:
+                    stats.blank_lines += 1
                 continue
             pending_start = number
         pending.append(line)
@@ -98,8 +106,34 @@ def _logical_records(text: io.TextIOBase, stats: FileStats, quote: str = '"') ->
                 yield pending_start + offset, rec, raw
 
 
-def read_csv(path: Path, encoding: str, delimiter: str, stats: FileStats) -> tuple[list[str], Iterator[Chunk]]:
-    """Header and an iterator of chunks for a delimited text file."""
+def simple_record_pattern(delimiter: str, quote: str = '"') -> re.Pattern:
+    """One physical line that every RFC 4180 reader splits alike: unquoted fields without quotes,
+    quoted fields with doubled quotes inside, no line break or NUL anywhere."""
+    d, q = re.escape(delimiter), re.escape(quote)
+    field_ = f"(?:[^{q}{d}\\r\\n\\x00]*|{q}(?:[^{q}\\r\\n\\x00]|{q}{q})*{q})"
+    return re.compile(f"{field_}(?:{d}{field_})*")
+
+
+def parse_record(record: str, delimiter: str, width: int) -> tuple[list[str | None] | None, str | None]:
+    """(fields, None) for a record of `width` fields, or (None, what is wrong with it)."""
+    try:
+        fields = next(csv.reader([record], delimiter=delimiter, strict=True))
+    except csv.Error as exc:
+        return None, f"unparseable record ({exc})"
+    if len(fields) != width:
+        return None, f"{len(fields)} fields where the header has {width}"
+    return [f if f != "" else None for f in fields], None
+
+
+def split_csv(path: Path, encoding: str, delimiter: str, stats: FileStats,
+              simple_out: io.TextIOBase) -> tuple[list[str], Iterator[Chunk]]:
+    """Header, and the records of a delimited text file, split in one streaming pass.
+
+    Records on one line that every RFC 4180 reader splits alike are written to `simple_out`,
+    each prefixed with its line number as a first field, for a bulk reader to parse. All other
+    records are parsed here and yielded in chunks: rows of the header's width, and rejected
+    records with their line number and problem.
+    """
     fh = open(path, encoding=encoding, newline="", errors="strict")
     header_line = fh.readline()
     if not header_line.strip():
@@ -107,27 +141,28 @@ def read_csv(path: Path, encoding: str, delimiter: str, stats: FileStats) -> tup
         raise SijilError(f"{path.name}: the file is empty (no header line)")
     header = [h.strip().lstrip("\ufeff") for h in next(csv.reader([header_line.rstrip("\r\n")], delimiter=delimiter))]
     width = len(header)
+    simple = simple_record_pattern(delimiter).fullmatch
+    write = simple_out.write
 
     def chunks() -> Iterator[Chunk]:
         chunk = Chunk()
         with fh:
             for line_no, record, raw in _logical_records(fh, stats):
                 stats.records += 1
+                if record is not None and len(raw) <= MAX_FIELD_CHARS and \
+                        (simple(record) if '"' in record or "\x00" in record else True):
+                    write(f"{line_no}{delimiter}{record}\n")
+                    continue
                 chunk.chars += len(raw)
                 if record is None:
                     chunk.rejected.append((line_no, "unterminated quoted field", raw))
                 else:
-                    try:
-                        fields = next(csv.reader([record], delimiter=delimiter, strict=True))
-                    except csv.Error as exc:
-                        chunk.rejected.append((line_no, f"unparseable record ({exc})", raw))
-                        fields = None
-                    if fields is not None:
-                        if len(fields) != width:
-                            chunk.rejected.append((line_no, f"{len(fields)} fields where the header has {width}", raw))
-                        else:
-                            chunk.rows.append([f if f != "" else None for f in fields])
-                            chunk.lines.append(line_no)
+                    fields, problem = parse_record(record, delimiter, width)
+                    if fields is None:
+                        chunk.rejected.append((line_no, problem, raw))
+                    else:
+                        chunk.rows.append(fields)
+                        chunk.lines.append(line_no)
                 if chunk.full():
                     yield chunk
                     chunk = Chunk()
@@ -198,27 +233,5 @@ def read_excel(path: Path, sheet: str | None, stats: FileStats) -> tuple[list[st
         book.close()
         if chunk.rows or chunk.rejected:
             yield chunk
-
-    return header, chunks()
-
-
-def read_parquet(path: Path, stats: FileStats) -> tuple[list[str], Iterator[Chunk]]:
-    import pyarrow.parquet as pq
-
-    try:
-        pf = pq.ParquetFile(path)
-    except Exception as exc:
-        raise SijilError(f"{path.name}: not a readable Parquet file ({type(exc).__name__})") from exc
-    header = list(pf.schema_arrow.names)
-
-    def chunks() -> Iterator[Chunk]:
-        offset = 1
-        for batch in pf.iter_batches(batch_size=CHUNK_ROWS):
-            columns = [[_cell_text(v) for v in col.to_pylist()] for col in batch.columns]
-            n = batch.num_rows
-            stats.records += n
-            stats.physical_lines += n
-            yield Chunk(rows=[list(r) for r in zip(*columns)] if columns else [], lines=list(range(offset + 1, offset + n + 1)))
-            offset += n
 
     return header, chunks()

@@ -245,3 +245,80 @@ def test_a_delivery_far_smaller_than_the_last_fails_the_volume_check(tmp_path, m
     assert not truncated.passed and truncated.severity == dg.AssetCheckSeverity.ERROR  # critical source: blocking
     assert truncated.metadata["rows_received"].value == 20
     assert truncated.metadata["previous_rows_received"].value == 60
+
+
+def test_rows_the_bulk_reader_would_split_differently_are_parsed_as_python_does(tmp_path):
+    text = (f"{HEADER}\n"
+            'P1,x"y"z,10,2024-01-05,paid\n'        # 2 quotes inside an unquoted field: literal
+            'P2, "b",10,2024-01-05,paid\n'         # 3 a space before a quote: literal, not trimmed
+            'P3,"c, d",10,2024-01-05,paid\n'       # 4 quoted delimiter
+            'P4,"e ""f""",10,2024-01-05,paid\n'    # 5 doubled quotes
+            'P5,g,10,2024-01-05\n'                 # 6 too few fields (rejected by DuckDB, re-read)
+            'P6,"h",10,2024-01-05,paid,x\n')       # 7 too many fields
+    con, report = _ingest(tmp_path, _inbox(tmp_path, text))
+    assert con.execute('select _line_number, name from raw."demo__payments" order by 1').fetchall() == \
+        [(2, 'x"y"z'), (3, ' "b"'), (4, "c, d"), (5, 'e "f"')]
+    assert con.execute('select _line_number, _reason, _detail from quarantine."demo__payments" order by 1').fetchall() == \
+        [(6, "malformed_row", "4 fields where the header has 5"), (7, "malformed_row", "6 fields where the header has 5")]
+    assert report.files[0].rows_lost == 0
+
+
+def test_digits_white_space_and_dates_are_read_as_the_contract_means(tmp_path):
+    text = (f"{HEADER}\n"
+            "P1,a,٤٥٫,2024-01-05,paid\n"              # 2 Arabic-Indic digits with an Arabic decimal sign: not a decimal
+            "P2,b,٤٥,٢٠٢٤-٠١-٠٥,paid\n"               # 3 Arabic-Indic digits: a decimal and a date
+            "P3,c,\u00a012.5\u00a0,2024-1-5, PAID \n"  # 4 non-breaking spaces trimmed; values case-blind
+            "P4,d,10,24-01-05,paid\n"                 # 5 a two-digit year is no %Y date
+            "P5,e,10,20240105,paid\n"                 # 6 the third format
+            "P6,\u00a0,10,2024-01-05,paid\n")         # 7 a name of white space only is fine (not required)
+    con, report = _ingest(tmp_path, _inbox(tmp_path, text))
+    assert [r[0] for r in con.execute('select _line_number from raw."demo__payments" order by 1').fetchall()] == [3, 4, 6, 7]
+    assert dict(con.execute('select _line_number, _reason from quarantine."demo__payments"').fetchall()) == \
+        {2: "invalid_type", 5: "invalid_type"}
+    f = report.files[0]
+    assert f.control_received == pytest.approx(45 + 12.5 + 10 + 10 + 10)  # ٤٥٫ is no amount: counts 0
+    assert f.control_loaded + f.control_quarantined == pytest.approx(f.control_received)
+
+
+def test_parquet_cells_become_the_same_text_as_excel_cells(tmp_path):
+    import datetime as dt
+    import decimal
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from assets.ingestion.read import _cell_text
+    from assets.ingestion.stage import cell_text_sql
+
+    values = {
+        "f": pa.array([45.0, 12.5, float("nan"), 1e20, -0.1, None], pa.float64()),
+        "i": pa.array([1, -2, 0, 10**12, 7, None], pa.int64()),
+        "b": pa.array([True, False, None, True, False, True]),
+        "s": pa.array(["a", "", None, "محمد", " x ", "0"]),
+        "d": pa.array([dt.date(2024, 1, 5), dt.date(1950, 12, 31), None, dt.date(2024, 2, 29), dt.date(2000, 1, 1),
+                       dt.date(1999, 9, 9)]),
+        "t": pa.array([dt.datetime(2024, 1, 5), dt.datetime(2024, 1, 5, 10, 30), dt.datetime(2024, 1, 5, 10, 30, 0, 123000),
+                       None, dt.datetime(1960, 6, 1, 0, 0, 1), dt.datetime(2024, 1, 5)], pa.timestamp("us")),
+        "m": pa.array([decimal.Decimal("45.00"), decimal.Decimal("-1.50"), None, decimal.Decimal("0.00"),
+                       decimal.Decimal("7.25"), decimal.Decimal("100.00")], pa.decimal128(10, 2)),
+    }
+    table = pa.table(values)
+    pq.write_table(table, tmp_path / "cells.parquet")
+    con = duckdb.connect()
+    types = dict(con.execute(f"select column_name, column_type from (describe select * from "
+                             f"read_parquet('{tmp_path / 'cells.parquet'}'))").fetchall())
+    for name in values:
+        sql = con.execute(f"select {cell_text_sql(name, types[name])} from read_parquet('{tmp_path / 'cells.parquet'}')")
+        assert [r[0] for r in sql.fetchall()] == [_cell_text(v) for v in table[name].to_pylist()], name
+
+
+def test_a_long_ragged_row_is_quarantined_whole_and_never_loaded_cut_short(tmp_path):
+    big = "z" * 1_500_000  # DuckDB's rejects table keeps only the first 10,000 characters of such a record
+    text = (f"{HEADER}\nP1,n,10,2024-01-05,{big},extra\n"   # cut short, this would look like a 5-field row
+            f"P2,{big},10,2024-01-05\nP3,ok,10,2024-01-05,paid\n")
+    con, report = _ingest(tmp_path, _inbox(tmp_path, text))
+    assert con.execute('select _line_number, _detail, length(_raw_record) from quarantine."demo__payments" '
+                       'order by 1').fetchall() == \
+        [(2, "6 fields where the header has 5", 1_500_025), (3, "4 fields where the header has 5", 1_500_017)]
+    assert con.execute('select payment_id from raw."demo__payments"').fetchall() == [("P3",)]
+    assert report.files[0].rows_lost == 0

@@ -126,44 +126,68 @@ def load_records(con, inputs: list[Path], id_column: str, roles: dict[str, str],
 
 def _date_sql(column: str) -> str:
     tries = ", ".join(f"try_strptime(trim(sj_digits({column})), '{fmt}')" for fmt in DATE_FORMATS)
-    return (f"(case when try_cast(coalesce({tries}) as date) between date '1880-01-01' and current_date "
-            f"then try_cast(coalesce({tries}) as date) end)")
+    return f"try_cast(coalesce({tries}) as date)"
 
 
 def mentions_sql(has_parts: bool) -> str:
-    """SQL turning the `records` table (role columns) into the int_person_mentions shape."""
-    def part(i: int, name: str) -> str:
-        return f"coalesce(sj_norm_name({name}), sj_name_part(full_name, {i}))" if has_parts else f"sj_name_part(full_name, {i})"
+    """SQL turning the `records` table (role columns) into the int_person_mentions shape.
 
+    Names and dates repeat from record to record: each distinct name, full name, normalised
+    name and date is normalised, transliterated, skeletonised or parsed once, and the records
+    are joined to the results (a million records hold a few tens of thousands of names)."""
+    parts = ("first_name", "father_name", "grandfather_name", "family_name")
+    norm = {part: f"coalesce(n{i}.norm, f.p{i})" if has_parts else f"f.p{i}" for i, part in enumerate(parts, start=1)}
+    part_joins = "\n".join(f"left join part_norm n{i} on n{i}.v = r.{part}" for i, part in enumerate(parts, start=1)) \
+        if has_parts else ""
+    forms = ",\n        ".join(f"t{i}.translit as {part}_translit, t{i}.skeleton as {part}_skeleton"
+                                for i, part in enumerate(parts, start=1))
+    form_joins = "\n    ".join(f"left join forms t{i} on t{i}.v = d.{part}_norm" for i, part in enumerate(parts, start=1))
     return f"""
     create or replace table intermediate.int_person_mentions as
-    with named as materialized (
-        select *,
-            {part(1, 'first_name')} as first_name_norm,
-            {part(2, 'father_name')} as father_name_norm,
-            {part(3, 'grandfather_name')} as grandfather_name_norm,
-            {part(4, 'family_name')} as family_name_norm,
-            {_date_sql('birth_date')} as birth_date_parsed
-        from records
+    with part_norm as materialized (
+        select v, sj_norm_name(v) as norm
+        from (select distinct unnest([first_name, father_name, grandfather_name, family_name]) as v from records)
+        where v is not null
+    ),
+    full_parts as materialized (
+        select v, sj_name_part(v, 1) as p1, sj_name_part(v, 2) as p2, sj_name_part(v, 3) as p3, sj_name_part(v, 4) as p4
+        from (select distinct full_name as v from records where full_name is not null)
+    ),
+    dates as materialized (
+        select v, {_date_sql('v')} as parsed from (select distinct birth_date as v from records where birth_date is not null)
+    ),
+    named as materialized (
+        select r.* replace (case when dt.parsed between date '1880-01-01' and current_date then dt.parsed end as birth_date),
+               {norm['first_name']} as first_name_norm, {norm['father_name']} as father_name_norm,
+               {norm['grandfather_name']} as grandfather_name_norm, {norm['family_name']} as family_name_norm
+        from records r
+        {part_joins}
+        left join full_parts f on f.v = r.full_name
+        left join dates dt on dt.v = r.birth_date
+    ),
+    forms as materialized (
+        select v, sj_translit(v) as translit, sj_skeleton(v) as skeleton
+        from (select distinct unnest([first_name_norm, father_name_norm, grandfather_name_norm, family_name_norm]) as v
+              from named)
+        where v is not null
     )
     select
-        input || ':' || record_id as mention_id, input as source, 'file' as entity, record_id as record_key,
+        d.input || ':' || d.record_id as mention_id, d.input as source, 'file' as entity, d.record_id as record_key,
         null::varchar as household_ref,
-        sj_clean_id(national_id, '^[0-9A-Z]{{5,20}}$') as national_id,
+        sj_clean_id(d.national_id, '^[0-9A-Z]{{5,20}}$') as national_id,
         null::varchar as other_id_type, null::varchar as other_id,
-        coalesce(full_name, concat_ws(' ', first_name, father_name, grandfather_name, family_name)) as full_name,
-        first_name_norm, father_name_norm, grandfather_name_norm, family_name_norm,
-        sj_translit(first_name_norm) as first_name_translit, sj_translit(father_name_norm) as father_name_translit,
-        sj_translit(grandfather_name_norm) as grandfather_name_translit, sj_translit(family_name_norm) as family_name_translit,
-        sj_skeleton(first_name_norm) as first_name_skeleton, sj_skeleton(father_name_norm) as father_name_skeleton,
-        sj_skeleton(grandfather_name_norm) as grandfather_name_skeleton, sj_skeleton(family_name_norm) as family_name_skeleton,
-        case when regexp_matches(coalesce(first_name_norm, '') || coalesce(family_name_norm, ''), '[ء-ي]') then 'ar' else 'latin' end as name_script,
-        birth_date_parsed as birth_date,
-        (month(birth_date_parsed) = 1 and day(birth_date_parsed) = 1) as birth_date_is_jan1,
-        case when lower(trim(sex)) in ('m', 'male', 'ذكر', '1') then 'M'
-             when lower(trim(sex)) in ('f', 'female', 'أنثى', 'انثى', '2') then 'F' end as sex,
-        nullif(regexp_replace(sj_digits(phone), '[^0-9]', '', 'g'), '') as phone
-    from named
+        coalesce(d.full_name, concat_ws(' ', d.first_name, d.father_name, d.grandfather_name, d.family_name)) as full_name,
+        d.first_name_norm, d.father_name_norm, d.grandfather_name_norm, d.family_name_norm,
+        {forms},
+        case when regexp_matches(coalesce(d.first_name_norm, '') || coalesce(d.family_name_norm, ''), '[ء-ي]')
+             then 'ar' else 'latin' end as name_script,
+        d.birth_date,
+        (month(d.birth_date) = 1 and day(d.birth_date) = 1) as birth_date_is_jan1,
+        case when lower(trim(d.sex)) in ('m', 'male', 'ذكر', '1') then 'M'
+             when lower(trim(d.sex)) in ('f', 'female', 'أنثى', 'انثى', '2') then 'F' end as sex,
+        nullif(regexp_replace(sj_digits(d.phone), '[^0-9]', '', 'g'), '') as phone
+    from named d
+    {form_joins}
     """
 
 

@@ -127,3 +127,34 @@ def test_unreadable_rows_and_ids_are_errors_naming_the_file_and_line(tmp_path):
         _load(tmp_path, b"")
     with pytest.raises(SijilError, match="repeated column names"):
         _load(tmp_path, "ID,NAME,NAME\n1,a,b\n".encode())
+
+
+def test_names_and_dates_normalised_once_each_match_the_text_macros_record_by_record(tmp_path):
+    import duckdb
+
+    from assets.linkage.dedupe import mentions_sql
+    from assets.text.duckdb_sql import install_text_macros
+
+    con = duckdb.connect()
+    install_text_macros(con)
+    con.execute("create schema intermediate")
+    con.execute("""create table records as select * from (values
+        ('a', '1', 'محمّد', 'أحمد', null, 'الخطيب', null, '09/04/1956'),
+        ('a', '2', 'محمد', 'احمد', 'علي', 'الخطيب', null, '1956-04-09'),
+        ('a', '3', null, null, null, null, 'Mohammad Ahmad Ali Al-Khatib', '19560409'),
+        ('a', '4', 'فاطمة', null, null, null, 'ignored full name', '1750-01-01')
+    ) v(input, record_id, first_name, father_name, grandfather_name, family_name, full_name, birth_date)""")
+    for column in ("national_id", "sex", "phone"):
+        con.execute(f"alter table records add column {column} varchar")
+    con.execute(mentions_sql(has_parts=True))
+    rows = con.execute("""
+        select m.record_key, m.first_name_norm, m.family_name_norm, m.birth_date,
+               m.first_name_translit = sj_translit(m.first_name_norm), m.family_name_skeleton = sj_skeleton(m.family_name_norm)
+        from intermediate.int_person_mentions m order by 1""").fetchall()
+    expected_first = con.execute("select sj_norm_name('محمّد'), sj_name_part('Mohammad Ahmad Ali Al-Khatib', 1), "
+                                 "sj_name_part('Mohammad Ahmad Ali Al-Khatib', 4)").fetchall()[0]
+    assert rows[0][1] == rows[1][1] == expected_first[0]
+    assert (rows[2][1], rows[2][2]) == expected_first[1:]
+    assert [r[3] for r in rows] == [dt.date(1956, 4, 9)] * 3 + [None]  # day-first, ISO, compact; 1750 implausible
+    assert all(r[4] is not False and r[5] is not False for r in rows)
+    assert rows[3][1] == con.execute("select sj_norm_name('فاطمة')").fetchall()[0][0]

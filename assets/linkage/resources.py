@@ -3,18 +3,22 @@ config/linkage.yaml's `duckdb`), and where its time goes (wall seconds per phase
 
 from __future__ import annotations
 
+import tempfile
 import time
+from pathlib import Path
 
 import duckdb
 
 
 def work_connection(config: dict) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection for Splink's work tables, bounded by config's `duckdb`
-    section: memory_limit (DuckDB spills to a temporary directory beyond it), threads (absent or
+    section: memory_limit (beyond it DuckDB spills to the system's temporary directory), threads (absent or
     null: DuckDB's default, every core) and preserve_insertion_order (false lets large
     joins and sorts stream instead of buffering)."""
     limits = config.get("duckdb") or {}
     con = duckdb.connect()
+    # Spilled pages go to the system's temporary directory, not to the directory the run started in.
+    con.execute("set temp_directory = ?", [str(Path(tempfile.gettempdir()) / "sijil_linkage_spill")])
     if limits.get("memory_limit"):
         con.execute("set memory_limit = ?", [str(limits["memory_limit"])])
     if limits.get("threads"):

@@ -39,7 +39,7 @@ def table_exists(con, schema: str, name: str) -> bool:
                             [schema, name]).fetchall()[0][0])
 
 
-def load_or_train(work, db_api, linker_input, config: dict, model_path: Path, retrain: bool, records: int):
+def load_or_train(work, linker_input, config: dict, model_path: Path, retrain: bool, records: int):
     """A Linker with trained parameters: from the saved JSON when its version matches.
 
     Training reads at most config's training.max_records records, a random sample (records
@@ -54,15 +54,24 @@ def load_or_train(work, db_api, linker_input, config: dict, model_path: Path, re
         if saved.get("sijil_model_version") == version:
             return Linker(linker_input, saved["splink_settings"], log_level=logging.ERROR), version, False
     limit = int(config["training"].get("max_records") or 0)
-    training_input = linker_input
     if limit and records > limit:
+        # A connection of its own: Splink caches term-frequency tables by name, and the
+        # sample's must not stand in for the whole registry's when scoring.
+        from splink import DuckDBAPI
+
         sample = work.sql(
             f"select * from {linker_input.physical_name} using sample reservoir({limit} rows) "
             f"repeatable ({int(config['training']['seed'])})").to_arrow_table()
-        training_input = db_api.register(sample, table_name="training_sample")
-    trainer = Linker(training_input, settings(config), log_level=logging.ERROR)
-    train(trainer, config)
-    trained = trainer.misc.save_model_to_json()
+        with work_connection(config) as training_con:
+            trainer = Linker(DuckDBAPI(connection=training_con).register(sample, table_name="training_sample"),
+                             settings(config), log_level=logging.ERROR)
+            train(trainer, config)
+            trained = trainer.misc.save_model_to_json()
+        linker = Linker(linker_input, trained, log_level=logging.ERROR)
+    else:
+        linker = Linker(linker_input, settings(config), log_level=logging.ERROR)
+        train(linker, config)
+        trained = linker.misc.save_model_to_json()
     model_path.parent.mkdir(parents=True, exist_ok=True)
     model_path.write_text(json.dumps({
         "sijil_model_version": version,
@@ -70,7 +79,6 @@ def load_or_train(work, db_api, linker_input, config: dict, model_path: Path, re
         "training_records": min(records, limit) if limit else records,
         "splink_settings": trained,
     }, indent=2, ensure_ascii=False), encoding="utf-8")
-    linker = trainer if training_input is linker_input else Linker(linker_input, trained, log_level=logging.ERROR)
     return linker, version, True
 
 
@@ -157,7 +165,7 @@ def link_mentions(con: duckdb.DuckDBPyConnection, config: dict, model_path: Path
     work = work_connection(config)
     db_api = DuckDBAPI(connection=work)
     mentions = db_api.register(features, table_name="mentions")
-    linker, version, retrained = load_or_train(work, db_api, mentions, config, model_path, retrain, n)
+    linker, version, retrained = load_or_train(work, mentions, config, model_path, retrain, n)
     clock.lap("train" if retrained else "load_model")
     thresholds = config["thresholds"]
     predictions = linker.inference.predict(threshold_match_probability=float(thresholds["review"]))

@@ -2,8 +2,9 @@
 
 Copies intermediate.int_person_mentions (read-only) from a built warehouse — FACTOR times when
 FACTOR > 1: each copy a population of its own (national numbers, phones, household and
-record keys made unique per copy, birth dates of copy k moved by k·53 days, names left as
-they are, so name blocks grow with the population as they would) — and the matching ground
+record keys made unique per copy, birth dates of copy k moved back by k·400 days, so that two
+copies of a person differ in identifier and birth year; names left as they are, so name
+blocks grow with the population as they would) — and the matching ground
 truth. Then, each in a process of its own, reporting wall and CPU seconds and peak memory:
 
   train        BATCH random mentions held back; a full linkage of the rest that trains the
@@ -45,9 +46,11 @@ def prepare(source: Path, truth_dir: Path, factor: int, db: Path) -> None:
         select m.* replace (
                    m.mention_id || {suffix} as mention_id, m.record_key || {suffix} as record_key,
                    m.household_ref || {suffix} as household_ref,
-                   case when k = 0 then m.national_id else lpad(cast(k as varchar), 2, '0') || substr(m.national_id, 3) end as national_id,
+                   -- three letters per copy: two copies' numbers differ in three characters, never in the
+                   -- one digit the model forgives as a typing slip
+                   case when k = 0 then m.national_id else m.national_id || repeat(chr(64 + k), 3) end as national_id,
                    case when k = 0 then m.phone else substr(m.phone, 1, 3) || lpad(cast(k as varchar), 2, '0') || substr(m.phone, 6) end as phone,
-                   m.birth_date + to_days(cast(k * 53 as integer)) as birth_date,
+                   m.birth_date - to_days(cast(k * 400 as integer)) as birth_date,
                    case when k = 0 then m.birth_date_is_jan1 else false end as birth_date_is_jan1)
         from src.{MENTIONS} m, range({factor}) r(k)
     """)

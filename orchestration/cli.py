@@ -44,8 +44,11 @@ def _cmd_dedupe(args: argparse.Namespace) -> int:
         if not sep or not role.strip() or not column.strip():
             raise SijilError(f"--map expects ROLE=COLUMN, got {item!r}")
         roles[role.strip()] = column.strip()
-    summary = dedupe_files([Path(p) for p in args.inputs], args.id_column, roles, Path(args.out))
-    print(f"{summary['records']:,} records in {summary['clusters']:,} clusters, written to {args.out}")
+    summary = dedupe_files([Path(p) for p in args.inputs], args.id_column, roles, Path(args.out),
+                           model=Path(args.model) if args.model else None, retrain=args.retrain)
+    print(f"{summary['records']:,} records in {summary['clusters']:,} clusters, written to {args.out} "
+          f"(model {'trained' if summary['model_retrained'] else 'reused'}; wall/CPU seconds: "
+          + ", ".join(f"{k} {v:.1f}/{summary['cpu_seconds'][k]:.1f}" for k, v in summary["seconds"].items()) + ")")
     return 0
 
 
@@ -170,6 +173,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="national_id, first_name, father_name, grandfather_name, family_name, full_name, birth_date, "
                         "sex, phone, address, locality, postcode, governorate")
     p.add_argument("--out", required=True, help="CLUSTERS.csv: input, record_id, cluster_id, match_probability")
+    p.add_argument("--model", help="MODEL.json: score with this saved model when it fits the current settings; "
+                                   "otherwise train on these records and save the model there")
+    p.add_argument("--retrain", action="store_true", help="train even when --model holds a model that fits")
     p.set_defaults(func=_cmd_dedupe)
 
     p = sub.add_parser("query", help="read-only SQL on the analytics warehouse (no personal data)")

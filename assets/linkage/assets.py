@@ -4,9 +4,9 @@ import dagster as dg
 
 from assets.linkage.blocking import comparisons_per_rule
 from assets.linkage.evaluate import evaluate_clusters
-from assets.linkage.incremental import link_new_mentions
+from assets.linkage.mode import link_registry
 from assets.linkage.model import load_config
-from assets.linkage.run import export_review_queue, link_households, link_mentions
+from assets.linkage.run import export_review_queue, link_households
 from assets.operations.retries import final_unless_transient
 from assets.profiles import Profile
 from assets.settings import get_settings
@@ -17,11 +17,13 @@ MEMBERSHIPS_KEY = dg.AssetKey(["intermediate", "int_household_memberships"])
 
 
 class LinkageConfig(dg.Config):
-    retrain: bool = False  # retrain the model even when settings are unchanged
+    retrain: bool = False  # retrain the model even when settings are unchanged (and relink everything)
     accept_large_batch: bool = False  # link a batch the batch safeguard stopped, once it is checked
-    # Score only the mentions new since the last run against the linked registry (Splink's
-    # predict_between), with the saved model; existing master persons are left as they are.
-    incremental: bool = False
+    # By default the run decides (assets/linkage/mode.py): only new mentions since the last run,
+    # nothing else changed -> they are scored against the linked registry (Splink's
+    # predict_between) with the saved model; anything else -> a full relink.
+    full_relink: bool = False  # score the whole registry again even when only new mentions arrived
+    incremental: bool = False  # insist on the incremental path (an error, with the reason, when it is not possible)
 
 
 def build_linkage_assets(profile: Profile) -> list:
@@ -50,40 +52,42 @@ def build_linkage_assets(profile: Profile) -> list:
         settings = get_settings()
         model_path = settings.home / "linkage" / "linkage_model.json"
         review_csv = settings.home / "linkage" / "review_queue.csv"
-        if config.incremental:
-            yield from link_incrementally(context, config, warehouse, model_path, review_csv)
-            return
         with warehouse.connect() as con:
-            result = link_mentions(con, load_config(), model_path, retrain=config.retrain,
-                                   accept_large_batch=config.accept_large_batch)
+            decision, result = link_registry(con, load_config(), model_path, retrain=config.retrain,
+                                             full_relink=config.full_relink, incremental=config.incremental,
+                                             accept_large_batch=config.accept_large_batch)
+            context.log.info(f"{decision.mode} linkage: {decision.reason}")
             export_review_queue(con, review_csv)
+            if decision.mode == "incremental":
+                yield from incremental_results(context, con, result, model_path, review_csv, decision)
+                return
         context.log.info(f"linked {result.mentions} mentions into {result.clusters} master persons "
-                         f"(model {result.model_version}, retrained={result.retrained})")
+                         f"(model {result.model_version}, retrained={result.retrained}; wall seconds by phase {result.seconds}, CPU {result.cpu_seconds})")
         yield dg.MaterializeResult(asset_key=["linkage", "person_clusters"], metadata={
             "dagster/row_count": result.mentions, "master_persons": result.clusters,
             "largest_cluster": result.largest_cluster, "model_version": result.model_version,
             "new_records": result.new_records, "new_records_joined_existing": result.new_records_joined_existing,
-            "model_retrained": result.retrained, "model_path": str(model_path), "profile": settings.profile})
+            "model_retrained": result.retrained, "model_path": str(model_path), "profile": settings.profile,
+            "incremental": False, "linkage_mode_reason": decision.reason,
+            "seconds_by_phase": dg.MetadataValue.json(result.seconds),
+            "cpu_seconds_by_phase": dg.MetadataValue.json(result.cpu_seconds)})
         yield dg.MaterializeResult(asset_key=["linkage", "predictions"], metadata={
             "dagster/row_count": result.pairs_scored, "pairs_auto_linked": result.pairs_auto})
         yield dg.MaterializeResult(asset_key=["linkage", "review_queue"], metadata={
             "dagster/row_count": result.pairs_review, "export": str(review_csv)})
 
-    def link_incrementally(context, config: LinkageConfig, warehouse: Warehouse, model_path, review_csv):
-        with warehouse.connect() as con:
-            result = link_new_mentions(con, load_config(), model_path, accept_large_batch=config.accept_large_batch)
-            export_review_queue(con, review_csv)
-            counts = con.execute("""select (select count(*) from linkage.person_clusters),
-                                           (select count(distinct master_person_id) from linkage.person_clusters),
-                                           (select count(*) from linkage.predictions),
-                                           (select count(*) from linkage.review_queue)""").fetchall()[0]
+    def incremental_results(context, con, result, model_path, review_csv, decision):
+        counts = con.execute("""select (select count(*) from linkage.person_clusters),
+                                       (select count(distinct master_person_id) from linkage.person_clusters),
+                                       (select count(*) from linkage.predictions),
+                                       (select count(*) from linkage.review_queue)""").fetchall()[0]
         context.log.info(f"linked {result.new_records} new mentions: {result.joined_existing} joined existing master "
                          f"persons, {result.new_persons} new master persons, {result.bridges} bridging two")
         yield dg.MaterializeResult(asset_key=["linkage", "person_clusters"], metadata={
             "dagster/row_count": counts[0], "master_persons": counts[1], "incremental": True,
             "new_records": result.new_records, "new_records_joined_existing": result.joined_existing,
             "new_master_persons": result.new_persons, "bridging_records": result.bridges,
-            "model_path": str(model_path)})
+            "model_path": str(model_path), "linkage_mode_reason": decision.reason})
         yield dg.MaterializeResult(asset_key=["linkage", "predictions"], metadata={
             "dagster/row_count": counts[2], "pairs_scored_now": result.pairs_scored})
         yield dg.MaterializeResult(asset_key=["linkage", "review_queue"], metadata={

@@ -6,13 +6,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
 from assets.errors import SijilError
 from assets.linkage.model import FEATURES_SQL, model_version, settings, train
+from assets.linkage.resources import PhaseClock, work_connection
 
 MENTIONS = "intermediate.int_person_mentions"
 
@@ -29,6 +30,8 @@ class LinkResult:
     retrained: bool
     new_records: int | None = None  # mentions not in the previous run (None on a first run or an accepted batch)
     new_records_joined_existing: int | None = None  # of them, placed with an existing master person
+    seconds: dict[str, float] = field(default_factory=dict)  # wall seconds of each phase (PhaseClock)
+    cpu_seconds: dict[str, float] = field(default_factory=dict)  # CPU seconds of each phase
 
 
 def table_exists(con, schema: str, name: str) -> bool:
@@ -36,8 +39,13 @@ def table_exists(con, schema: str, name: str) -> bool:
                             [schema, name]).fetchall()[0][0])
 
 
-def load_or_train(linker_input, config: dict, model_path: Path, retrain: bool, records: int):
-    """A Linker with trained parameters: from the saved JSON when its version matches."""
+def load_or_train(work, linker_input, config: dict, model_path: Path, retrain: bool, records: int):
+    """A Linker with trained parameters: from the saved JSON when its version matches.
+
+    Training reads at most config's training.max_records records, a random sample (records
+    sampled alike keep the share of matching pairs among all pairs, so the prior and u are
+    estimated without bias, and EM's blocked pairs stay plenty); the model then scores every
+    record, with term frequencies from all of them."""
     from splink import Linker
 
     version = model_version(config)
@@ -45,14 +53,31 @@ def load_or_train(linker_input, config: dict, model_path: Path, retrain: bool, r
         saved = json.loads(model_path.read_text(encoding="utf-8"))
         if saved.get("sijil_model_version") == version:
             return Linker(linker_input, saved["splink_settings"], log_level=logging.ERROR), version, False
-    linker = Linker(linker_input, settings(config), log_level=logging.ERROR)
-    train(linker, config)
+    limit = int(config["training"].get("max_records") or 0)
+    if limit and records > limit:
+        # A connection of its own: Splink caches term-frequency tables by name, and the
+        # sample's must not stand in for the whole registry's when scoring.
+        from splink import DuckDBAPI
+
+        sample = work.sql(
+            f"select * from {linker_input.physical_name} using sample reservoir({limit} rows) "
+            f"repeatable ({int(config['training']['seed'])})").to_arrow_table()
+        with work_connection(config) as training_con:
+            trainer = Linker(DuckDBAPI(connection=training_con).register(sample, table_name="training_sample"),
+                             settings(config), log_level=logging.ERROR)
+            train(trainer, config)
+            trained = trainer.misc.save_model_to_json()
+        linker = Linker(linker_input, trained, log_level=logging.ERROR)
+    else:
+        linker = Linker(linker_input, settings(config), log_level=logging.ERROR)
+        train(linker, config)
+        trained = linker.misc.save_model_to_json()
     model_path.parent.mkdir(parents=True, exist_ok=True)
     model_path.write_text(json.dumps({
         "sijil_model_version": version,
         "trained_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "training_records": records,
-        "splink_settings": linker.misc.save_model_to_json(),
+        "training_records": min(records, limit) if limit else records,
+        "splink_settings": trained,
     }, indent=2, ensure_ascii=False), encoding="utf-8")
     return linker, version, True
 
@@ -133,14 +158,18 @@ def link_mentions(con: duckdb.DuckDBPyConnection, config: dict, model_path: Path
     from splink import DuckDBAPI
     from splink.clustering import cluster_pairwise_predictions_at_threshold
 
+    clock = PhaseClock()
     features = con.sql(FEATURES_SQL.format(table=MENTIONS)).to_arrow_table()
     n = features.num_rows
-    work = duckdb.connect()
+    clock.lap("features")
+    work = work_connection(config)
     db_api = DuckDBAPI(connection=work)
     mentions = db_api.register(features, table_name="mentions")
-    linker, version, retrained = load_or_train(mentions, config, model_path, retrain, n)
+    linker, version, retrained = load_or_train(work, mentions, config, model_path, retrain, n)
+    clock.lap("train" if retrained else "load_model")
     thresholds = config["thresholds"]
     predictions = linker.inference.predict(threshold_match_probability=float(thresholds["review"]))
+    clock.lap("predict")
 
     decisions_exist = table_exists(con, "linkage", "review_decisions")
     decisions = con.sql(
@@ -166,6 +195,7 @@ def link_mentions(con: duckdb.DuckDBPyConnection, config: dict, model_path: Path
         union all
         select l, r, null, 1.0, 'reviewer decided: match' from decided where decision = 'match'
     """)
+    clock.lap("reasons_and_decisions")
     clusters = cluster_pairwise_predictions_at_threshold(
         nodes=mentions, edges="edges", db_api=db_api, node_id_column_name="unique_id",
         threshold_match_probability=float(thresholds["auto_link"]))
@@ -181,6 +211,7 @@ def link_mentions(con: duckdb.DuckDBPyConnection, config: dict, model_path: Path
         select c.unique_id as mention_id, c.cluster_id, b.match_probability
         from {clusters.physical_name} c left join best b using (unique_id)
     """)
+    clock.lap("cluster")
     sizes = work.execute("select max(n), count(*) from (select cluster_id, count(*) n from new_clusters group by 1)").fetchall()[0]
     largest, n_clusters = int(sizes[0] or 0), int(sizes[1] or 0)
     if largest > int(config["max_cluster_size"]):
@@ -245,9 +276,10 @@ def link_mentions(con: duckdb.DuckDBPyConnection, config: dict, model_path: Path
     con.unregister("new_clusters")
     con.unregister("scored_edges")
     work.close()
+    clock.lap("write")
     return LinkResult(mentions=n, pairs_scored=int(counts[0]), pairs_auto=int(counts[1]), pairs_review=int(review),
                       clusters=n_clusters, largest_cluster=largest, model_version=version, retrained=retrained,
-                      new_records=new_records, new_records_joined_existing=joined_existing)
+                      new_records=new_records, new_records_joined_existing=joined_existing, seconds=clock.seconds, cpu_seconds=clock.cpu_seconds)
 
 
 def link_households(con: duckdb.DuckDBPyConnection, household_sources: list[str]) -> int:

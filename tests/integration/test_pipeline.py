@@ -133,6 +133,21 @@ def test_linkage_quality_against_truth(con):
     assert 0 < per_record < 20
 
 
+def test_the_next_refresh_would_link_only_new_mentions(refreshed, con):
+    """The refresh recorded what the registry was linked from; with nothing changed, the next
+    run's linkage takes the incremental path by itself."""
+    from assets.linkage.mode import decide
+    from assets.linkage.model import load_config
+
+    _, settings = refreshed
+    state = dict(con.execute("select key, value from linkage.linked_state").fetchall())
+    assert state["mode"] == "full"
+    assert con.execute("select count(*) from linkage.linked_mentions").fetchall()[0][0] == \
+        con.execute("select count(*) from intermediate.int_person_mentions").fetchall()[0][0]
+    decision = decide(con, load_config(), settings.home / "linkage" / "linkage_model.json")
+    assert (decision.mode, decision.new_mentions) == ("incremental", 0), decision.reason
+
+
 def test_no_orphan_facts(con):
     orphans = con.execute(
         "select count(*) from core.fct_payment f left join core.dim_household h using (household_key) "

@@ -73,3 +73,88 @@ def test_bad_arguments_are_plain_errors(sample, tmp_path, capsys):
         dedupe_files([members], "MEMBER_ID", {"first_name": "NOPE"}, tmp_path / "x.csv")
     assert main(["dedupe", str(members), "--id-column", "MEMBER_ID", "--map", "eye_colour=X", "--out", str(tmp_path / "x.csv")]) == 2
     assert "unknown role" in capsys.readouterr().err
+
+
+def test_a_saved_model_is_reused_and_training_reads_a_bounded_sample(sample, tmp_path, monkeypatch):
+    import json
+
+    import assets.linkage.dedupe as dedupe
+    from assets.linkage.model import load_config
+
+    members = next((sample / "inbox" / "naf_takaful").glob("naf_members_*"))
+    roles = {"national_id": "NATIONAL_NO", "first_name": "FIRST_NAME", "father_name": "FATHER_NAME",
+             "grandfather_name": "GRANDFATHER_NAME", "family_name": "FAMILY_NAME", "birth_date": "BIRTH_DATE", "sex": "SEX"}
+    records = len(pd.read_csv(members, dtype=str))
+    config = load_config()
+    config["training"]["max_records"] = records // 2
+    monkeypatch.setattr(dedupe, "load_config", lambda: config)
+    model = tmp_path / "model.json"
+    first = dedupe_files([members], "MEMBER_ID", roles, tmp_path / "first.csv", model=model)
+    assert first["model_retrained"] and json.loads(model.read_text(encoding="utf-8"))["training_records"] == records // 2
+    again = dedupe_files([members], "MEMBER_ID", roles, tmp_path / "again.csv", model=model)
+    assert not again["model_retrained"]
+    assert (tmp_path / "first.csv").read_text() == (tmp_path / "again.csv").read_text()
+
+
+def _load(tmp_path, text: bytes, name: str = "people.csv", roles=None):
+    import duckdb
+
+    from assets.linkage.dedupe import load_records
+
+    path = tmp_path / name
+    path.write_bytes(text)
+    con = duckdb.connect()
+    load_records(con, [path], "ID", roles or {"first_name": "NAME"}, tmp_path)
+    return con.execute("select record_id, first_name, birth_date from records order by record_id").fetchall()
+
+
+def test_files_are_read_whatever_their_delimiter_and_encoding(tmp_path):
+    expected = [("1", "محمد", None), ("2", "فاطمة", None), ("3", None, None)]
+    assert _load(tmp_path, "ID,NAME\n1,محمد\n2,فاطمة\n3,\n".encode()) == expected
+    assert _load(tmp_path, "ID;NAME\n1;محمد\n2;فاطمة\n3;\n".encode("utf-8-sig")) == expected
+    assert _load(tmp_path, "ID\tNAME\r\n1\tمحمد\r\n2\tفاطمة\r\n3\t\r\n".encode("cp1256")) == expected
+    # a quoted name holding the delimiter, and leading zeros kept
+    assert _load(tmp_path, 'ID,NAME,DOB\n007,"Ali, Jr",1990-01-02\n'.encode(), roles={"first_name": "NAME",
+                 "birth_date": "DOB"}) == [("007", "Ali, Jr", "1990-01-02")]
+
+
+def test_unreadable_rows_and_ids_are_errors_naming_the_file_and_line(tmp_path):
+    with pytest.raises(SijilError, match=r"people.csv: rows that do not fit the header \(line 3"):
+        _load(tmp_path, "ID,NAME\n1,a\n2,b,extra\n".encode())
+    with pytest.raises(SijilError, match=r"people.csv: the id column 'ID' must be filled and unique .*1 repeated"):
+        _load(tmp_path, "ID,NAME\n1,a\n1,b\n".encode())
+    with pytest.raises(SijilError, match="people.csv: the file is empty"):
+        _load(tmp_path, b"")
+    with pytest.raises(SijilError, match="repeated column names"):
+        _load(tmp_path, "ID,NAME,NAME\n1,a,b\n".encode())
+
+
+def test_names_and_dates_normalised_once_each_match_the_text_macros_record_by_record(tmp_path):
+    import duckdb
+
+    from assets.linkage.dedupe import mentions_sql
+    from assets.text.duckdb_sql import install_text_macros
+
+    con = duckdb.connect()
+    install_text_macros(con)
+    con.execute("create schema intermediate")
+    con.execute("""create table records as select * from (values
+        ('a', '1', 'محمّد', 'أحمد', null, 'الخطيب', null, '09/04/1956'),
+        ('a', '2', 'محمد', 'احمد', 'علي', 'الخطيب', null, '1956-04-09'),
+        ('a', '3', null, null, null, null, 'Mohammad Ahmad Ali Al-Khatib', '19560409'),
+        ('a', '4', 'فاطمة', null, null, null, 'ignored full name', '1750-01-01')
+    ) v(input, record_id, first_name, father_name, grandfather_name, family_name, full_name, birth_date)""")
+    for column in ("national_id", "sex", "phone"):
+        con.execute(f"alter table records add column {column} varchar")
+    con.execute(mentions_sql(has_parts=True))
+    rows = con.execute("""
+        select m.record_key, m.first_name_norm, m.family_name_norm, m.birth_date,
+               m.first_name_translit = sj_translit(m.first_name_norm), m.family_name_skeleton = sj_skeleton(m.family_name_norm)
+        from intermediate.int_person_mentions m order by 1""").fetchall()
+    expected_first = con.execute("select sj_norm_name('محمّد'), sj_name_part('Mohammad Ahmad Ali Al-Khatib', 1), "
+                                 "sj_name_part('Mohammad Ahmad Ali Al-Khatib', 4)").fetchall()[0]
+    assert rows[0][1] == rows[1][1] == expected_first[0]
+    assert (rows[2][1], rows[2][2]) == expected_first[1:]
+    assert [r[3] for r in rows] == [dt.date(1956, 4, 9)] * 3 + [None]  # day-first, ISO, compact; 1750 implausible
+    assert all(r[4] is not False and r[5] is not False for r in rows)
+    assert rows[3][1] == con.execute("select sj_norm_name('فاطمة')").fetchall()[0][0]

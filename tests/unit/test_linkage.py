@@ -253,3 +253,113 @@ def test_incremental_linkage_needs_a_linked_registry_and_a_model_of_these_settin
     config["blocking_rules"] = config["blocking_rules"][:-1]
     with pytest.raises(SijilError, match="run a full linkage"):
         link_new_mentions(con, config, tmp / "model.json")
+
+
+def _partition(con, mentions: list[str] | None = None) -> set[frozenset]:
+    """The clusters as sets of mention ids (optionally only `mentions`), whatever their ids."""
+    groups: dict[str, set] = {}
+    for mention, master in con.execute("select mention_id, master_person_id from linkage.person_clusters").fetchall():
+        if mentions is None or mention in mentions:
+            groups.setdefault(master, set()).add(mention)
+    return {frozenset(g) for g in groups.values()}
+
+
+def test_the_linkage_takes_the_incremental_path_by_itself_when_only_new_mentions_arrived(warehouse):
+    import shutil
+
+    from assets.linkage.mode import decide, link_registry
+
+    con, tmp = warehouse
+    config = load_config()
+    config["batch_safeguard"]["min_new_records"] = 10_000  # this batch joins existing persons by design
+    model = tmp / "model.json"
+    # held back: the naf records of households 121-130 and both records of households 131-150
+    con.execute("""create table intermediate.held_back as select * from intermediate.int_person_mentions
+                   where (source = 'naf' and cast(split_part(mention_id, ':', 2) as int) between 361 and 390)
+                      or cast(split_part(mention_id, ':', 2) as int) > 390""")
+    con.execute("delete from intermediate.int_person_mentions where mention_id in (select mention_id from intermediate.held_back)")
+    first, _ = link_registry(con, config, model)
+    assert (first.mode, first.reason) == ("full", "no trained model yet")
+    before = dict(con.execute("select mention_id, master_person_id from linkage.person_clusters").fetchall())
+
+    con.execute("insert into intermediate.int_person_mentions select * from intermediate.held_back")
+    decision, result = link_registry(con, config, model)
+    assert decision.mode == "incremental" and decision.new_mentions == 150 and result.new_records == 150
+    after = dict(con.execute("select mention_id, master_person_id from linkage.person_clusters").fetchall())
+    assert {k: after[k] for k in before} == before  # every existing record keeps its master person id
+
+    # A full rebuild of the same records, from scratch, with the same model, clusters the existing
+    # records exactly as before, and the new ones (nearly) as the incremental run did.
+    rebuilt = duckdb.connect(str(tmp / "rebuilt.duckdb"))
+    rebuilt.execute("create schema intermediate; create schema linkage")
+    rebuilt.register("all_mentions", con.sql("select * from intermediate.int_person_mentions").to_arrow_table())
+    rebuilt.execute("create table intermediate.int_person_mentions as select * from all_mentions")
+    shutil.copyfile(model, tmp / "same_model.json")
+    full = link_mentions(rebuilt, config, tmp / "same_model.json")
+    assert not full.retrained
+    assert _partition(rebuilt, set(before)) == _partition(con, set(before))
+    rebuilt.register("incremental", con.sql("select mention_id, master_person_id as person "
+                                            "from linkage.person_clusters").to_arrow_table())
+    agreement = pairwise_scores(rebuilt, "(select mention_id, master_person_id as cluster from linkage.person_clusters)",
+                                "incremental")
+    assert agreement["f1"] >= 0.99
+
+    # Nothing new: still incremental, nothing to do.
+    assert decide(con, config, model).mode == "incremental"
+    assert link_registry(con, config, model)[1].new_records == 0
+
+
+def test_anything_but_new_mentions_makes_the_linkage_relink_everything(warehouse):
+    import json
+
+    from assets.linkage.mode import decide, link_registry
+
+    con, tmp = warehouse
+    config = load_config()
+    model = tmp / "model.json"
+    link_registry(con, config, model)
+    assert decide(con, config, model).mode == "incremental"
+    assert decide(con, config, model, full_relink=True).reason == "a full relink was asked for"
+    assert decide(con, config, model, retrain=True).reason == "retraining the model was asked for"
+
+    # a linked record corrected at its source
+    con.execute("update intermediate.int_person_mentions set first_name_skeleton = 'xyz' where mention_id = 'civil:5'")
+    assert decide(con, config, model).reason == "1 linked mentions changed or were removed since the last run"
+    link_registry(con, config, model)
+    # a record withdrawn
+    con.execute("delete from intermediate.int_person_mentions where mention_id = 'civil:6'")
+    assert decide(con, config, model).mode == "full"
+    link_registry(con, config, model)
+    # a reviewer's decision
+    con.execute("create table linkage.review_decisions as select 'civil:1' as mention_id_l, 'naf:1' as mention_id_r, "
+                "'non_match' as decision")
+    assert decide(con, config, model).reason == "review decisions were added or changed"
+    link_registry(con, config, model)
+    assert decide(con, config, model).mode == "incremental"
+    # a retrained model (or one replaced by hand)
+    saved = json.loads(model.read_text(encoding="utf-8"))
+    saved["trained_at"] = "2030-01-01T00:00:00+00:00"
+    model.write_text(json.dumps(saved), encoding="utf-8")
+    assert decide(con, config, model).reason == "the model changed since the registry was linked"
+    # changed settings: the model is out of date
+    config["thresholds"]["review"] = 0.4
+    config["blocking_rules"] = config["blocking_rules"][:-1]
+    assert decide(con, config, model).mode == "full"
+    with pytest.raises(SijilError, match="incremental linkage is not possible"):
+        link_registry(con, config, model, incremental=True)
+
+
+def test_a_large_share_of_new_mentions_is_relinked_in_full(warehouse):
+    from assets.linkage.mode import decide, link_registry
+
+    con, tmp = warehouse
+    config = load_config()
+    model = tmp / "model.json"
+    # households 101-150 held back: 300 new records against 600 linked
+    con.execute("create table intermediate.held_back as select * from intermediate.int_person_mentions "
+                "where cast(split_part(mention_id, ':', 2) as int) > 300")
+    con.execute("delete from intermediate.int_person_mentions where mention_id in (select mention_id from intermediate.held_back)")
+    link_registry(con, config, model)
+    con.execute("insert into intermediate.int_person_mentions select * from intermediate.held_back")
+    decision = decide(con, config, model)
+    assert decision.mode == "full" and decision.new_mentions == 300 and "more than 25%" in decision.reason

@@ -1,0 +1,118 @@
+"""Full relink or incremental linkage: decided by the linkage asset from what changed.
+
+After every run the warehouse keeps what the registry was linked from: each mention's
+fingerprint (a hash of the features the model reads, `linkage.linked_mentions`) and, in
+`linkage.linked_state`, the model it was scored with and the reviewers' decisions applied.
+The next run links only the new mentions against the registry (incremental) when nothing
+else changed: the saved model is the one the registry was linked with and fits the current
+settings, no linked mention changed or disappeared, no review decision was added or changed,
+and the new mentions are a small share of the registry. Anything else needs a full relink
+(which retrains first when the model is missing or out of date); master person ids are stable
+either way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from assets.errors import SijilError
+from assets.linkage.model import FEATURES_SQL, model_version
+
+MENTIONS = "intermediate.int_person_mentions"
+FINGERPRINTS_SQL = f"select f.unique_id as mention_id, hash(f) as fingerprint from ({FEATURES_SQL.format(table=MENTIONS)}) f"
+DECISIONS_FINGERPRINT_SQL = ("select count(*) || ':' || coalesce(bit_xor(hash(mention_id_l, mention_id_r, lower(decision))), 0) "
+                             "from linkage.review_decisions")
+
+
+@dataclass(frozen=True)
+class Decision:
+    mode: str  # "full" or "incremental"
+    reason: str
+    new_mentions: int | None = None
+
+
+def _table_exists(con, schema: str, name: str) -> bool:
+    return bool(con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+                            [schema, name]).fetchall()[0][0])
+
+
+def model_fingerprint(model_path: Path) -> str | None:
+    """Hash of the saved model file (its trained parameters included); None when there is none."""
+    return hashlib.sha256(model_path.read_bytes()).hexdigest()[:16] if model_path.exists() else None
+
+
+def decisions_fingerprint(con) -> str:
+    return con.execute(DECISIONS_FINGERPRINT_SQL).fetchall()[0][0] if _table_exists(con, "linkage", "review_decisions") \
+        else "0:0"
+
+
+def decide(con, config: dict, model_path: Path, retrain: bool = False, full_relink: bool = False) -> Decision:
+    """Whether this run can link only the new mentions, and why (or why not)."""
+    if retrain:
+        return Decision("full", "retraining the model was asked for")
+    if full_relink:
+        return Decision("full", "a full relink was asked for")
+    if not model_path.exists():
+        return Decision("full", "no trained model yet")
+    saved = json.loads(model_path.read_text(encoding="utf-8"))
+    if saved.get("sijil_model_version") != model_version(config):
+        return Decision("full", "config/linkage.yaml, the features or the name rules changed since the model was trained")
+    if not all(_table_exists(con, "linkage", t) for t in ("person_clusters", "linked_mentions", "linked_state")):
+        return Decision("full", "no linked registry to add to")
+    state = dict(con.execute("select key, value from linkage.linked_state").fetchall())
+    if state.get("model_fingerprint") != model_fingerprint(model_path):
+        return Decision("full", "the model changed since the registry was linked")
+    if state.get("decisions_fingerprint") != decisions_fingerprint(con):
+        return Decision("full", "review decisions were added or changed")
+    changed, new, linked = con.execute(f"""
+        with now as ({FINGERPRINTS_SQL})
+        select count(*) filter (where l.mention_id is not null and n.fingerprint is distinct from l.fingerprint),
+               count(*) filter (where l.mention_id is null),
+               count(*) filter (where l.mention_id is not null)
+        from now n full join linkage.linked_mentions l using (mention_id)
+    """).fetchall()[0]
+    if changed:
+        return Decision("full", f"{changed:,} linked mentions changed or were removed since the last run")
+    share = float((config.get("incremental") or {}).get("max_new_share", 0.25))
+    if new > share * linked:
+        return Decision("full", f"{new:,} new mentions against {linked:,} linked: more than {share:.0%}, "
+                                "a full relink scores them better", new)
+    return Decision("incremental", f"{new:,} new mentions against {linked:,} linked, nothing else changed", new)
+
+
+def require_incremental(decision: Decision) -> None:
+    """Raise when an incremental run was asked for but cannot be done."""
+    if decision.mode != "incremental":
+        raise SijilError(f"incremental linkage is not possible: {decision.reason}; run a full linkage instead")
+
+
+def record_state(con, model_path: Path, mode: str) -> None:
+    """Remember what the registry is now linked from (run after a successful linkage)."""
+    con.execute(f"create or replace table linkage.linked_mentions as {FINGERPRINTS_SQL}")
+    rows = {"model_fingerprint": model_fingerprint(model_path), "decisions_fingerprint": decisions_fingerprint(con),
+            "mode": mode, "linked_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+    con.execute("create or replace table linkage.linked_state (key varchar primary key, value varchar)")
+    con.executemany("insert into linkage.linked_state values (?, ?)", list(rows.items()))
+
+
+def link_registry(con, config: dict, model_path: Path, retrain: bool = False, full_relink: bool = False,
+                  incremental: bool = False, accept_large_batch: bool = False):
+    """Link the warehouse's mentions the way `decide` chooses (`incremental` insists on the
+    incremental path); records the state the next run decides from. Returns the decision and
+    the run's result (a LinkResult or an IncrementalResult)."""
+    from assets.linkage.incremental import link_new_mentions
+    from assets.linkage.run import link_mentions
+
+    decision = decide(con, config, model_path, retrain=retrain, full_relink=full_relink)
+    if incremental:
+        require_incremental(decision)
+    if decision.mode == "incremental":
+        result = link_new_mentions(con, config, model_path, accept_large_batch=accept_large_batch)
+    else:
+        result = link_mentions(con, config, model_path, retrain=retrain, accept_large_batch=accept_large_batch)
+    record_state(con, model_path, decision.mode)
+    return decision, result

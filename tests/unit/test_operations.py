@@ -326,7 +326,8 @@ def test_inbox_sensor_picks_up_a_new_file_exactly_once(home):
 
 # --- the schedule -----------------------------------------------------------------------------
 
-def test_daily_schedule_comes_from_config_and_runs_the_published_refresh(home):
+def test_daily_schedule_comes_from_config_and_runs_the_published_refresh(home, monkeypatch):
+    monkeypatch.setenv("SIJIL_MODE", "production")  # on a sample it is loaded stopped (below)
     defs = build_operations_definitions(PROFILE)
     schedule = defs.resolve_schedule_def("daily_refresh")
     assert schedule.cron_schedule == CONFIG.cron and schedule.execution_timezone == CONFIG.timezone

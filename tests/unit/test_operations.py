@@ -502,12 +502,16 @@ def test_monthly_models_have_their_own_partitioned_job(home):
     defs = build_definitions()
     monthly = defs.resolve_job_def(MONTHLY_JOB)
     keys = {k.to_user_string() for k in monthly.asset_layer.executable_asset_keys}
-    assert "core/fct_payment_month" in keys and "core/fct_payment" not in keys
+    monthly_models = {"core/fct_payment_month", "monitoring/indicator_cells_month"}
+    assert monthly_models <= keys and not keys & {"core/fct_payment", "monitoring/indicator_cells"}
     assert monthly.partitions_def is not None
-    assert "core/fct_payment_month" not in {
+    assert not monthly_models & {
         k.to_user_string() for k in defs.resolve_job_def(REFRESH_JOB).asset_layer.executable_asset_keys}
-    node = defs.resolve_asset_graph().get(dg.AssetKey(["core", "fct_payment_month"]))
-    assert node.backfill_policy == dg.BackfillPolicy.single_run()
+    graph = defs.resolve_asset_graph()
+    for key in monthly_models:  # one partitions definition for payments and indicators alike
+        node = graph.get(dg.AssetKey.from_user_string(key))
+        assert node.backfill_policy == dg.BackfillPolicy.single_run()
+        assert node.partitions_def == monthly.partitions_def
 
 
 # --- telemetry off ----------------------------------------------------------------------------

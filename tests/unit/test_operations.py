@@ -337,6 +337,19 @@ def test_daily_schedule_comes_from_config_and_runs_the_published_refresh(home, m
     assert raw["schedule"]["cron"] == schedule.cron_schedule
 
 
+def test_an_operator_points_sijil_at_another_operations_file(tmp_path, monkeypatch):
+    raw = yaml.safe_load((REPO_ROOT / "config" / "operations.yaml").read_text())
+    raw["schedule"]["cron"] = "30 4 * * 5"
+    raw["inbox_sensor"]["minimum_interval_seconds"] = 15
+    own = tmp_path / "operations.yaml"
+    own.write_text(yaml.safe_dump(raw))
+    monkeypatch.setenv("SIJIL_OPERATIONS_CONFIG", str(own))
+    config = load_operations_config()
+    assert (config.cron, config.sensor_interval_seconds) == ("30 4 * * 5", 15)
+    monkeypatch.delenv("SIJIL_OPERATIONS_CONFIG")
+    assert load_operations_config() == CONFIG
+
+
 def test_operations_config_refuses_a_bad_cron(tmp_path):
     raw = yaml.safe_load((REPO_ROOT / "config" / "operations.yaml").read_text())
     raw["schedule"]["cron"] = "daily"

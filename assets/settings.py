@@ -27,6 +27,7 @@ class Settings:
     published_warehouse: Path  # the engineering warehouse a checked refresh publishes
     mode: str  # "sample" or "production"
     reference_date: dt.date  # the date ages and plausible birth dates are reckoned at (default: today)
+    operations_config: Path = CONFIG_DIR / "operations.yaml"  # schedule, sensors, retries, alerts, audit log
 
     @property
     def is_production(self) -> bool:
@@ -47,6 +48,7 @@ def get_settings() -> Settings:
                                                 home / "warehouse" / "sijil.duckdb")).resolve(),
         mode=os.environ.get("SIJIL_MODE", "sample"),
         reference_date=_reference_date(os.environ.get("SIJIL_REFERENCE_DATE")),
+        operations_config=Path(os.environ.get("SIJIL_OPERATIONS_CONFIG", CONFIG_DIR / "operations.yaml")).resolve(),
     )
 
 

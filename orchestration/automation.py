@@ -11,6 +11,9 @@ automation of the working copy, retries, and the run sensors that keep the audit
   copy, through the automation sensor.
 - Runs that no refresh has audited (UI, automation, a killed refresh) are appended to the audit
   log by the run sensors; a failed one also writes an alert line.
+- What starts runs by itself (the schedule, the inbox sensor, the automation sensor) is on by
+  default in production mode only: in sample mode `make ui` shows everything and starts nothing
+  until someone turns it on (:func:`starts_runs_by_default`).
 """
 
 
@@ -25,7 +28,7 @@ from assets.operations.config import OperationsConfig, load_operations_config
 from assets.operations.inbox import new_files, scan_inbox
 from assets.operations.retries import retry_policy
 from assets.profiles import Profile
-from assets.settings import get_settings
+from assets.settings import Settings, get_settings
 
 REFRESH_JOB = "sijil_refresh"
 MONTHLY_JOB = "sijil_refresh_monthly"
@@ -40,6 +43,13 @@ def follow_inputs(spec: dg.AssetSpec) -> dg.AssetSpec:
     if spec.group_name == "raw" or spec.automation_condition is not None:
         return spec
     return spec.replace_attributes(automation_condition=dg.AutomationCondition.eager())
+
+
+def starts_runs_by_default(settings: Settings) -> bool:
+    """Whether the schedule and the sensors that launch refreshes run as soon as a daemon loads
+    the code location: in production, yes; on a sample, someone who only wants to look at the UI
+    must not start refreshes, so they wait until turned on (UI, or `dagster sensor start`)."""
+    return settings.is_production
 
 
 def inbox_cursor(cursor: str | None) -> dict:
@@ -120,6 +130,9 @@ def build_operations_definitions(profile: Profile, monthly: list[dg.AssetsDefini
     refresh over every month, and backfilled from the UI over any range."""
     config = load_operations_config()
     policy = retry_policy(config)
+    active = starts_runs_by_default(get_settings())  # read when the Definitions are built
+    schedule_status = dg.DefaultScheduleStatus.RUNNING if active else dg.DefaultScheduleStatus.STOPPED
+    launcher_status = dg.DefaultSensorStatus.RUNNING if active else dg.DefaultSensorStatus.STOPPED
     monthly_selection = dg.AssetSelection.assets(*monthly)
     refresh_job = dg.define_asset_job(REFRESH_JOB, selection=dg.AssetSelection.all() - monthly_selection,
                                       op_retry_policy=policy,
@@ -144,11 +157,11 @@ def build_operations_definitions(profile: Profile, monthly: list[dg.AssetsDefini
         refresh_and_publish()
 
     daily = dg.ScheduleDefinition(name="daily_refresh", job=published_refresh, cron_schedule=config.cron,
-                                  execution_timezone=config.timezone, default_status=dg.DefaultScheduleStatus.RUNNING,
+                                  execution_timezone=config.timezone, default_status=schedule_status,
                                   description="The regular refresh (config/operations.yaml)")
 
     @dg.sensor(name="inbox_sensor", job=published_refresh, minimum_interval_seconds=config.sensor_interval_seconds,
-               default_status=dg.DefaultSensorStatus.RUNNING,
+               default_status=launcher_status,
                description="Starts a refresh when a file with new content (SHA-256) lands in the inbox")
     def inbox_sensor(context: dg.SensorEvaluationContext):
         request, cursor = evaluate_inbox(context.cursor, profile, config)
@@ -156,7 +169,7 @@ def build_operations_definitions(profile: Profile, monthly: list[dg.AssetsDefini
         return request or dg.SkipReason("no new file in the inbox")
 
     automation = dg.AutomationConditionSensorDefinition(
-        "follow_inputs", target=dg.AssetSelection.all(), default_status=dg.DefaultSensorStatus.RUNNING,
+        "follow_inputs", target=dg.AssetSelection.all(), default_status=launcher_status,
         minimum_interval_seconds=60, description="Materialises assets whose inputs changed (the working copy)")
 
     @dg.run_failure_sensor(name="run_failure_alert", default_status=dg.DefaultSensorStatus.RUNNING,

@@ -18,7 +18,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
 from assets.operations.partitions import dbt_month_vars, monthly_partitions
-from assets.operations.retries import final_unless_transient
+from assets.operations.retries import final_unless_transient, transient_retry_policy
 from assets.profiles import Profile
 from assets.settings import DBT_PROJECT_DIR, get_settings
 from assets.text.check_digits import identifier_check
@@ -121,21 +121,23 @@ def build_dbt_definitions(profile: Profile) -> dg.Definitions:
     translator = SijilDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
     @dbt_assets(manifest=project.manifest_path, select=UPSTREAM_SELECT, dagster_dbt_translator=translator,
-                name="dbt_upstream_assets", pool="duckdb_writer")
+                name="dbt_upstream_assets", pool="duckdb_writer", retry_policy=transient_retry_policy())
     @final_unless_transient
     def dbt_upstream_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
         point_dbt_at(warehouse)
         yield from dbt.cli(dbt_build_args(profile), context=context).stream()
 
     @dbt_assets(manifest=project.manifest_path, select=MARTS_SELECT, exclude=MONTHLY_SELECT,
-                dagster_dbt_translator=translator, name="dbt_marts_assets", pool="duckdb_writer")
+                dagster_dbt_translator=translator, name="dbt_marts_assets", pool="duckdb_writer",
+                retry_policy=transient_retry_policy())
     @final_unless_transient
     def dbt_marts_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
         point_dbt_at(warehouse)
         yield from dbt.cli(dbt_build_args(profile), context=context).stream()
 
     @dbt_assets(manifest=project.manifest_path, select=MONTHLY_SELECT, dagster_dbt_translator=translator,
-                name="dbt_monthly_assets", pool="duckdb_writer", partitions_def=monthly_partitions(),
+                name="dbt_monthly_assets", pool="duckdb_writer", retry_policy=transient_retry_policy(),
+                partitions_def=monthly_partitions(),
                 backfill_policy=dg.BackfillPolicy.single_run())
     @final_unless_transient
     def dbt_monthly_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):

@@ -3,7 +3,7 @@ lost, and control totals — the reconciliation a ministry publishes with its nu
 
 import dagster as dg
 
-from assets.operations.retries import final_unless_transient
+from assets.operations.retries import final_unless_transient, transient_retry_policy
 from assets.profiles import Profile
 from assets.warehouse import Warehouse
 
@@ -29,6 +29,7 @@ def build_trust_assets(profile: Profile) -> list:
     upstream = [dg.AssetKey(["raw", entity.table]) for contract in profile.sources for entity in contract.entities]
 
     @dg.asset(key=["audit", "trust_report"], deps=upstream, group_name="audit", kinds={"duckdb"}, pool="duckdb_writer",
+              retry_policy=transient_retry_policy(),
               description="Per file of the latest load: rows received, loaded, quarantined and lost (always 0), and "
                           "control totals (Σ amounts in the file = loaded + quarantined).\n\n"
                           "تقرير الثقة: لكل ملف الصفوف المستلمة والمحمّلة والمعزولة والمفقودة ومجاميع المبالغ.")

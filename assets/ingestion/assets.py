@@ -7,7 +7,7 @@ import dagster as dg
 
 from assets.ingestion.load import SourceReport, ingest_source
 from assets.ingestion.reference import build_reference_asset
-from assets.operations.retries import final_unless_transient
+from assets.operations.retries import final_unless_transient, transient_retry_policy
 from assets.profiles import Profile, SourceContract
 from assets.settings import get_settings
 from assets.warehouse import Warehouse
@@ -60,7 +60,8 @@ def _source_asset(profile: Profile, contract: SourceContract) -> dg.AssetsDefini
         for entity in contract.entities
     ]
 
-    @dg.multi_asset(specs=specs, name=f"ingest_{contract.source}", pool="duckdb_writer")
+    @dg.multi_asset(specs=specs, name=f"ingest_{contract.source}", pool="duckdb_writer",
+                    retry_policy=transient_retry_policy())
     @final_unless_transient
     def _ingest(context: dg.AssetExecutionContext, warehouse: Warehouse):
         settings = get_settings()

@@ -5,7 +5,7 @@ import dagster as dg
 import pandas as pd
 
 from assets.monitoring.catalogue import catalogue_frames, catalogue_path, load_catalogue
-from assets.operations.retries import final_unless_transient
+from assets.operations.retries import final_unless_transient, transient_retry_policy
 from assets.profiles import Profile
 from assets.text.arabic import normalize_name
 from assets.warehouse import Warehouse
@@ -55,7 +55,8 @@ def build_reference_asset(profile: Profile) -> dg.AssetsDefinition:
                           description=f"{text}\n\nFrom config/profiles/{profile.code}/.")
              for name, text in REFERENCE_TABLES.items()]
 
-    @dg.multi_asset(specs=specs, name="load_profile_reference", pool="duckdb_writer")
+    @dg.multi_asset(specs=specs, name="load_profile_reference", pool="duckdb_writer",
+                    retry_policy=transient_retry_policy())
     @final_unless_transient
     def profile_reference(warehouse: Warehouse):
         frames = reference_frames(profile)

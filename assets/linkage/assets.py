@@ -7,7 +7,7 @@ from assets.linkage.evaluate import evaluate_clusters
 from assets.linkage.mode import link_registry
 from assets.linkage.model import load_config
 from assets.linkage.run import export_review_queue, link_households
-from assets.operations.retries import final_unless_transient
+from assets.operations.retries import final_unless_transient, transient_retry_policy
 from assets.profiles import Profile
 from assets.settings import get_settings
 from assets.warehouse import Warehouse
@@ -45,6 +45,7 @@ def build_linkage_assets(profile: Profile) -> list:
                                      "apply on the next run.\n\nأزواج للمراجعة."),
         ],
         pool="duckdb_writer",
+        retry_policy=transient_retry_policy(),
         name="link_person_mentions",
     )
     @final_unless_transient
@@ -94,7 +95,7 @@ def build_linkage_assets(profile: Profile) -> list:
             "dagster/row_count": counts[3], "export": str(review_csv)})
 
     @dg.asset(key=["linkage", "household_links"], deps=[dg.AssetKey(["linkage", "person_clusters"]), MEMBERSHIPS_KEY],
-              group_name="linkage", kinds={"duckdb"}, pool="duckdb_writer",
+              group_name="linkage", kinds={"duckdb"}, pool="duckdb_writer", retry_policy=transient_retry_policy(),
               description="Every source household reference (cash-programme household, refugee case, family book) "
                           "mapped to one master household.\n\nربط مراجع الأسر في المصادر بأسرة موحّدة.")
     @final_unless_transient
@@ -105,7 +106,7 @@ def build_linkage_assets(profile: Profile) -> list:
         return dg.MaterializeResult(metadata={"dagster/row_count": rows, "master_households": households})
 
     @dg.asset(key=["linkage", "evaluation"], deps=[dg.AssetKey(["linkage", "person_clusters"])], group_name="linkage",
-              kinds={"duckdb"}, pool="duckdb_writer",
+              kinds={"duckdb"}, pool="duckdb_writer", retry_policy=transient_retry_policy(),
               description="Blocking cost (Splink's blocking analysis: comparisons added by each prediction rule, "
                           "per record; linkage.blocking_analysis) and, when a truth directory is present (never on "
                           "real data), pairwise precision, recall and F1 of the clusters and the blocking recall "

@@ -13,6 +13,7 @@ import dagster as dg
 from assets.monitoring.published import load_published
 from assets.monitoring.report import render_report
 from assets.monitoring.workbook import write_workbook
+from assets.operations.retries import final_unless_transient, transient_retry_policy
 from assets.profiles import Profile
 from assets.publish.wap import build_reports
 from assets.warehouse import Warehouse
@@ -38,10 +39,11 @@ def write_outputs(published, profile: Profile, directory: Path, generated: str) 
 
 def build_monitoring_assets(profile: Profile) -> list:
     @dg.asset(key=["reports", "indicator_report"], deps=[dg.AssetKey(k) for k in UPSTREAM], group_name="monitoring",
-              kinds={"python", "html", "excel"}, pool="duckdb_writer",
+              kinds={"python", "html", "excel"}, pool="duckdb_writer", retry_policy=transient_retry_policy(),
               description="The bilingual indicator report (Arabic first, offline HTML with inline SVG charts) and the "
                           "Excel workbook of the published indicator tables, from disclosure-controlled tables only.\n\n"
                           "تقرير المؤشرات بالعربية والإنجليزية ومصنف Excel من الجداول المنشورة بعد ضبط الإفصاح.")
+    @final_unless_transient
     def indicator_report(warehouse: Warehouse) -> dg.MaterializeResult:
         with warehouse.connect(read_only=True) as con:
             published = load_published(con)

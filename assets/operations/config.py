@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 
 from assets.errors import SijilError
-from assets.settings import CONFIG_DIR, Settings
+from assets.settings import Settings, get_settings
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class OperationsConfig:
 
 
 def load_operations_config(path: Path | None = None) -> OperationsConfig:
-    path = path or CONFIG_DIR / "operations.yaml"
+    path = path or get_settings().operations_config  # SIJIL_OPERATIONS_CONFIG, else config/operations.yaml
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     try:
         config = OperationsConfig(

@@ -5,6 +5,10 @@ breaks its contract, a model that fails or a check that fails will not. Every as
 under :func:`final_unless_transient`: a transient error is re-raised for the retry policy
 (exponential backoff with jitter, from config/operations.yaml) and anything else becomes a
 ``dg.Failure(allow_retries=False)`` carrying the original message, so it fails at once.
+
+The policy is the asset's own (:func:`transient_retry_policy` on every asset definition), not
+only the named jobs', so it holds in every run that materialises the asset: a refresh, a run
+launched from the UI, by declarative automation, a sensor or a schedule, or a backfill.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import dagster as dg
 import duckdb
 
 from assets.errors import SijilError
-from assets.operations.config import OperationsConfig
+from assets.operations.config import OperationsConfig, load_operations_config
 
 PERMANENT_OS_ERRORS = (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError, FileExistsError)
 TRANSIENT_MESSAGES = ("could not set lock", "conflicting lock", "resource temporarily unavailable",
@@ -26,6 +30,12 @@ TRANSIENT_MESSAGES = ("could not set lock", "conflicting lock", "resource tempor
 def retry_policy(config: OperationsConfig) -> dg.RetryPolicy:
     return dg.RetryPolicy(max_retries=config.max_retries, delay=config.retry_delay_seconds,
                           backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
+
+
+def transient_retry_policy() -> dg.RetryPolicy:
+    """The retry policy every asset carries (config/operations.yaml, read when the code location
+    loads); the asset's compute function must be wrapped by :func:`final_unless_transient`."""
+    return retry_policy(load_operations_config())
 
 
 def is_transient(exc: BaseException) -> bool:

@@ -291,3 +291,47 @@ def test_monthly_payments_reconcile_and_one_month_backfills_alone(offline_refres
     with duckdb.connect(str(copy), read_only=True) as con:
         after = con.execute(month_sql).fetchall()
     assert after == [m for m in by_month if m[0] != untouched]
+
+
+CELL_COLUMNS = ("cell_id, indicator_code, grain, period_start, is_complete, dimension, dimension_value, "
+                "round(numerator, 6), round(denominator, 6), units, round(value, 6)")
+
+
+def test_monthly_indicator_cells_equal_the_full_build_and_one_month_backfills_alone(offline_refresh, ops_home,
+                                                                                    tmp_path, monkeypatch):
+    """indicator_cells_month, partitioned by month, holds exactly indicator_cells' month rows; a
+    partition materialised on its own (what a backfill of that month runs) rebuilds that month to
+    the same values and leaves every other month as it was."""
+    import dagster as dg
+
+    from orchestration.automation import MONTHLY_JOB
+    from orchestration.definitions import build_definitions
+
+    home, env = ops_home
+    copy = tmp_path / "working.duckdb"
+    shutil.copyfile(_settings(env).published_warehouse, copy)
+    month_sql = f"select {CELL_COLUMNS} from monitoring.indicator_cells_month order by cell_id"
+    with duckdb.connect(str(copy)) as con:
+        full = con.execute(month_sql).fetchall()
+        cells = con.execute(f"select {CELL_COLUMNS} from monitoring.indicator_cells where grain = 'month' "
+                            "order by cell_id").fetchall()
+        assert full == cells
+        months = sorted({row[3] for row in full})
+        assert len(months) >= 12
+        rebuilt, untouched = months[-2], months[-3]
+        con.execute("delete from monitoring.indicator_cells_month where period_start = ?", [rebuilt])
+        con.execute("update monitoring.indicator_cells_month set value = -1 where period_start = ?", [untouched])
+        marked = con.execute(month_sql).fetchall()
+    for name in ("SIJIL_HOME", "SIJIL_INBOX", "SIJIL_TRUTH"):
+        monkeypatch.setenv(name, env[name])
+    monkeypatch.setenv("SIJIL_WAREHOUSE", str(copy))
+    job = build_definitions().resolve_job_def(MONTHLY_JOB)
+    with dg.instance_for_test() as instance:
+        result = job.execute_in_process(instance=instance, partition_key=rebuilt.isoformat(), raise_on_error=False,
+                                        asset_selection=[dg.AssetKey(["monitoring", "indicator_cells_month"])])
+    assert result.success
+    assert [m.partition for m in result.asset_materializations_for_node("dbt_monthly_assets")] == [rebuilt.isoformat()]
+    with duckdb.connect(str(copy), read_only=True) as con:
+        after = con.execute(month_sql).fetchall()
+    assert [r for r in after if r[3] == rebuilt] == [r for r in full if r[3] == rebuilt]  # the full build's values
+    assert [r for r in after if r[3] != rebuilt] == [r for r in marked if r[3] != rebuilt]  # others untouched

@@ -175,6 +175,103 @@ def test_a_generator_asset_is_classified_too():
     assert not result.success and len(calls) == 1
 
 
+def test_every_asset_carries_the_retry_policy_whatever_launches_its_run(home):
+    """The policy is the assets' own, not only the named jobs': runs that declarative automation,
+    a sensor, a schedule or the UI launch of an asset selection retry transient failures too."""
+    from assets.operations.retries import transient_retry_policy
+    from orchestration.definitions import build_definitions
+
+    policy = transient_retry_policy()
+    assert policy == retry_policy(CONFIG) and policy.backoff == dg.Backoff.EXPONENTIAL
+    graph = build_definitions().resolve_asset_graph()
+    computed = {graph.get(k).assets_def for k in graph.materializable_asset_keys}
+    assert len(computed) > 10
+    for assets_def in computed:
+        assert assets_def.op.retry_policy == policy, assets_def.node_def.name
+
+
+def _hold_write_lock(path: Path):
+    """Another process holding the DuckDB file open for writing (the classic transient failure)
+    until a line is written to its stdin."""
+    import subprocess
+    import sys
+
+    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]); "
+                               "print('held', flush=True); sys.stdin.readline()", str(path)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def _release_after_first_retry(instance: dg.DagsterInstance, holder) -> None:
+    """Wait (in a thread) until the step has failed once and is up for retry, then release the lock."""
+    import threading
+
+    def watch() -> None:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if any(e.dagster_event and e.dagster_event.event_type == dg.DagsterEventType.STEP_UP_FOR_RETRY
+                   for run in instance.get_runs() for e in instance.all_logs(run.run_id)):
+                break
+            time.sleep(0.05)
+        holder.communicate("release\n", timeout=30)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def test_an_asset_run_outside_the_jobs_retries_a_locked_warehouse_and_not_bad_data(home, monkeypatch):
+    """A project asset materialised on its own (as automation does, outside sijil_refresh): the
+    warehouse locked by another process is retried with backoff until the lock goes; a validation
+    error fails at its first attempt."""
+    import dataclasses
+
+    import assets.ingestion.reference as reference
+    import assets.operations.retries as retries
+    from assets.warehouse import Warehouse
+
+    monkeypatch.setattr(retries, "load_operations_config",
+                        lambda: dataclasses.replace(CONFIG, max_retries=4, retry_delay_seconds=0.5))
+    asset = reference.build_reference_asset(PROFILE)
+    warehouse = Warehouse(path=str(home / "locked.duckdb"))
+    holder = _hold_write_lock(home / "locked.duckdb")
+    with dg.DagsterInstance.ephemeral() as instance:
+        _release_after_first_retry(instance, holder)
+        result = dg.materialize([asset], resources={"warehouse": warehouse}, instance=instance, raise_on_error=False)
+    holder.wait(timeout=30)
+    retried = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_UP_FOR_RETRY]
+    assert result.success and retried
+    assert retried[0].event_specific_data.error.cause.cls_name == "IOException"  # duckdb: could not set lock
+    with warehouse.connect(read_only=True) as con:
+        assert con.execute("select count(*) from raw.ref_governorates").fetchone()[0] == len(PROFILE.governorates)
+
+    def bad_catalogue(profile):
+        raise SijilError("indicators.yaml: indicator K1 has no denominator")
+
+    monkeypatch.setattr(reference, "reference_frames", bad_catalogue)
+    result = dg.materialize([reference.build_reference_asset(PROFILE)], resources={"warehouse": warehouse},
+                            raise_on_error=False)
+    assert not result.success
+    assert not [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_UP_FOR_RETRY]
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    assert "K1 has no denominator" in failure.event_specific_data.error.message
+
+
+def test_what_starts_runs_is_on_in_production_and_off_on_a_sample(home, monkeypatch):
+    """`make ui` on the sample starts no refresh by itself; a production code location does."""
+    starters = {"inbox_sensor", "follow_inputs"}
+    for mode, running in (("sample", False), ("production", True)):
+        monkeypatch.setenv("SIJIL_MODE", mode)
+        defs = build_operations_definitions(PROFILE)
+        sensors = {s.name: s.default_status for s in defs.sensors}
+        expected = dg.DefaultSensorStatus.RUNNING if running else dg.DefaultSensorStatus.STOPPED
+        assert {name: sensors[name] for name in starters} == dict.fromkeys(starters, expected), mode
+        schedule = next(iter(defs.schedules))
+        assert schedule.default_status == (dg.DefaultScheduleStatus.RUNNING if running
+                                           else dg.DefaultScheduleStatus.STOPPED), mode
+        # What only records (the audit log, alerts) always runs.
+        assert sensors["run_failure_alert"] == sensors["run_success_audit"] == dg.DefaultSensorStatus.RUNNING
+
+
 # --- the inbox sensor: each file once, by content ----------------------------------------------
 
 def _deliver(inbox: Path, source: str, name: str, content: bytes) -> Path:
@@ -229,7 +326,8 @@ def test_inbox_sensor_picks_up_a_new_file_exactly_once(home):
 
 # --- the schedule -----------------------------------------------------------------------------
 
-def test_daily_schedule_comes_from_config_and_runs_the_published_refresh(home):
+def test_daily_schedule_comes_from_config_and_runs_the_published_refresh(home, monkeypatch):
+    monkeypatch.setenv("SIJIL_MODE", "production")  # on a sample it is loaded stopped (below)
     defs = build_operations_definitions(PROFILE)
     schedule = defs.resolve_schedule_def("daily_refresh")
     assert schedule.cron_schedule == CONFIG.cron and schedule.execution_timezone == CONFIG.timezone
@@ -237,6 +335,19 @@ def test_daily_schedule_comes_from_config_and_runs_the_published_refresh(home):
     assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
     raw = yaml.safe_load((REPO_ROOT / "config" / "operations.yaml").read_text())
     assert raw["schedule"]["cron"] == schedule.cron_schedule
+
+
+def test_an_operator_points_sijil_at_another_operations_file(tmp_path, monkeypatch):
+    raw = yaml.safe_load((REPO_ROOT / "config" / "operations.yaml").read_text())
+    raw["schedule"]["cron"] = "30 4 * * 5"
+    raw["inbox_sensor"]["minimum_interval_seconds"] = 15
+    own = tmp_path / "operations.yaml"
+    own.write_text(yaml.safe_dump(raw))
+    monkeypatch.setenv("SIJIL_OPERATIONS_CONFIG", str(own))
+    config = load_operations_config()
+    assert (config.cron, config.sensor_interval_seconds) == ("30 4 * * 5", 15)
+    monkeypatch.delenv("SIJIL_OPERATIONS_CONFIG")
+    assert load_operations_config() == CONFIG
 
 
 def test_operations_config_refuses_a_bad_cron(tmp_path):
@@ -404,12 +515,16 @@ def test_monthly_models_have_their_own_partitioned_job(home):
     defs = build_definitions()
     monthly = defs.resolve_job_def(MONTHLY_JOB)
     keys = {k.to_user_string() for k in monthly.asset_layer.executable_asset_keys}
-    assert "core/fct_payment_month" in keys and "core/fct_payment" not in keys
+    monthly_models = {"core/fct_payment_month", "monitoring/indicator_cells_month"}
+    assert monthly_models <= keys and not keys & {"core/fct_payment", "monitoring/indicator_cells"}
     assert monthly.partitions_def is not None
-    assert "core/fct_payment_month" not in {
+    assert not monthly_models & {
         k.to_user_string() for k in defs.resolve_job_def(REFRESH_JOB).asset_layer.executable_asset_keys}
-    node = defs.resolve_asset_graph().get(dg.AssetKey(["core", "fct_payment_month"]))
-    assert node.backfill_policy == dg.BackfillPolicy.single_run()
+    graph = defs.resolve_asset_graph()
+    for key in monthly_models:  # one partitions definition for payments and indicators alike
+        node = graph.get(dg.AssetKey.from_user_string(key))
+        assert node.backfill_policy == dg.BackfillPolicy.single_run()
+        assert node.partitions_def == monthly.partitions_def
 
 
 # --- telemetry off ----------------------------------------------------------------------------

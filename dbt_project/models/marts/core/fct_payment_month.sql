@@ -2,17 +2,11 @@
     period_month (tag `monthly`). A run rebuilds only its months: their rows are deleted, then
     inserted again from fct_payment; every other month stays as it was. Payments without a
     period_month belong to no month and are not counted here. -#}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
-    tags=['monthly'],
-    pre_hook="{% if is_incremental() %}delete from {{ this }} where period_month >= {{ period_month_from() }} and period_month < {{ period_month_to() }}{% endif %}"
-) }}
+{{ config(pre_hook="{{ delete_run_months('period_month') }}") }}
 
 with payments as (
     select * from {{ ref('fct_payment') }}
-    where period_month >= {{ period_month_from() }} and period_month < {{ period_month_to() }}
+    where {{ in_run_months('period_month') }}
 ),
 
 households as (

@@ -1,0 +1,74 @@
+{#- The indicator cells of the units that `where` selects (a condition on indicator_units, for
+    example the months of a partition): numerator, denominator and value per indicator, period and
+    disaggregation. indicator_cells is every period; indicator_cells_month the months of a run. -#}
+{% macro indicator_cells_of(where='true') -%}
+{%- set dims = indicator_dimensions() %}
+with units as (
+    select * from {{ ref('indicator_units') }}
+    where {{ where }}
+),
+
+catalogue as (
+    select * from {{ ref('indicator_catalogue') }}
+),
+
+cells as (
+    select
+        indicator_code,
+        grain,
+        period_start,
+        case
+            {%- for d in dims %}
+            when grouping({{ d }}) = 0 then '{{ d }}'
+            {%- endfor %}
+            else 'national' end as dimension,
+        coalesce(
+            {%- for d in dims %}
+            case when grouping({{ d }}) = 0 then coalesce({{ d }}, 'unknown') end,
+            {%- endfor %}
+            'total') as dimension_value,
+        sum(num) as numerator,
+        sum(den) as denominator,
+        count(*) filter (where den > 0) as units,
+        count(*) filter (where num > 0) as units_numerator,
+        count(measure) as units_measured,
+        median(measure) as measure_p50,
+        quantile_cont(measure, 0.9) as measure_p90
+    from units
+    group by indicator_code, grain, period_start, grouping sets (
+        (){% for d in dims %}, ({{ d }}){% endfor %})
+),
+
+final as (
+    select
+        md5(c.indicator_code || '|' || c.grain || '|' || cast(c.period_start as varchar) || '|' || c.dimension || '|'
+            || c.dimension_value) as cell_id,
+        c.indicator_code,
+        k.pillar,
+        c.grain,
+        c.period_start,
+        p.period_end,
+        p.period_label,
+        p.is_complete,
+        c.dimension,
+        c.dimension_value,
+        c.numerator,
+        c.denominator,
+        case when k.kind = 'quantile' then c.units_measured else c.units end as units,
+        c.units_numerator,
+        case
+            when k.kind = 'quantile' then case when k.quantile = 0.9 then c.measure_p90 else c.measure_p50 end
+            when k.kind in ('sum', 'count') then c.numerator
+            else c.numerator / nullif(c.denominator, 0) * case when k.unit = 'percent' then 100 else 1 end
+        end as value,
+        k.kind,
+        k.unit
+    from cells c
+    join catalogue k using (indicator_code)
+    join {{ source('raw', 'ref_indicator_disaggregations') }} d
+      on d.indicator_code = c.indicator_code and d.dimension = c.dimension
+    join {{ ref('indicator_periods') }} p on p.grain = c.grain and p.period_start = c.period_start
+)
+
+select * from final
+{%- endmacro %}

@@ -1,0 +1,21 @@
+{{ config(enabled=sj_source_active('pds_ration_card')) }}
+
+with source as (
+    select * from {{ source('raw', 'pds_ration_card__members') }}
+),
+
+renamed as (
+    select
+        'pds_ration_card__members:' || member_id as mention_id,
+        member_id as record_key,
+        member_id,
+        {{ sj_clean_id_of('ration_card_no', 'ration_card') }} as ration_card_no,
+        {{ sj_clean_id_of('civil_id', 'civil_id') }} as civil_id,
+        {{ sj_invalid('civil_id', sj_clean_id_of('civil_id', 'civil_id')) }} as civil_id_is_invalid,
+        {{ sj_person_columns('parts') }},
+        lower(trim(relation_to_head)) as relation_to_head,
+        {{ sj_provenance() }}
+    from source
+)
+
+select * from renamed

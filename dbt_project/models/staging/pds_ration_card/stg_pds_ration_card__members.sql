@@ -1,7 +1,13 @@
 {{ config(enabled=sj_source_active('pds_ration_card')) }}
 
+{#- Members carry the governorate of their ration card (the family's food agent's governorate):
+    the card file holds it once per family. -#}
 with source as (
     select * from {{ source('raw', 'pds_ration_card__members') }}
+),
+
+families as (
+    select ration_card_no, governorate_code from {{ ref('stg_pds_ration_card__families') }}
 ),
 
 renamed as (
@@ -18,4 +24,6 @@ renamed as (
     from source
 )
 
-select * from renamed
+select r.*, f.governorate_code
+from renamed r
+left join families f using (ration_card_no)

@@ -103,7 +103,7 @@ def cash_programme(b: SourceBuilder, spec: dict) -> pd.DataFrame:
     cash[id_column] = b.ids(spec.get("id_prefix", "CSH"), len(cash))
     cash["enrolled_on"] = (b.months[0].start_time - pd.to_timedelta(rng.integers(-600, 1500, len(cash)), unit="D")).date
     exit_on = _ago(b, 30, 600, len(cash))
-    exited = (rng.random(len(cash)) < 0.06) & (exit_on > cash["enrolled_on"])
+    exited = (rng.random(len(cash)) < float(spec.get("exit_share", 0.06))) & (exit_on > cash["enrolled_on"])
     cash["exited_on"] = np.where(exited, exit_on, None)
     cash["status"] = np.where(exited, "exited", np.where(rng.random(len(cash)) < 0.02, "suspended", "active"))
     cash["exit_reason"] = np.where(exited, np.array(["employment", "income_increase", "moved", "other"])[rng.integers(0, 4, len(cash))], None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -185,16 +186,21 @@ def parse_source_contract(data: dict) -> SourceContract:
 
 
 def profiles_root() -> Path:
-    return CONFIG_DIR / "profiles"
+    """Where country profiles live: SIJIL_PROFILES_DIR (read now), else config/profiles/."""
+    return Path(os.environ.get("SIJIL_PROFILES_DIR") or CONFIG_DIR / "profiles").resolve()
+
+
+def load_profile(code: str, root: Path | None = None) -> Profile:
+    """Load profile `code` with all its source contracts."""
+    return _load_profile(code, root or profiles_root())
 
 
 @functools.cache
-def load_profile(code: str, root: Path | None = None) -> Profile:
-    """Load profile `code` with all its source contracts."""
-    directory = (root or profiles_root()) / code
+def _load_profile(code: str, root: Path) -> Profile:
+    directory = root / code
     path = directory / "profile.yaml"
     if not path.exists():
-        known = sorted(p.name for p in (root or profiles_root()).iterdir() if (p / "profile.yaml").exists())
+        known = sorted(p.name for p in root.iterdir() if (p / "profile.yaml").exists())
         raise ContractError(f"no profile {code!r} (known: {', '.join(known)})")
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     sources = []

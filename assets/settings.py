@@ -12,6 +12,8 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = REPO_ROOT / "config"
+# The profile used when SIJIL_PROFILE is not set: the one place code names a country.
+DEFAULT_PROFILE = "jordan"
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 
 
@@ -39,7 +41,7 @@ def get_settings() -> Settings:
     home = Path(os.environ.get("SIJIL_HOME", REPO_ROOT / "data")).resolve()
     sample = home / "sample"
     return Settings(
-        profile=os.environ.get("SIJIL_PROFILE", "jordan"),
+        profile=os.environ.get("SIJIL_PROFILE", DEFAULT_PROFILE),
         home=home,
         inbox=Path(os.environ.get("SIJIL_INBOX", sample / "inbox")).resolve(),
         truth=Path(os.environ.get("SIJIL_TRUTH", sample / "truth")).resolve(),

@@ -30,7 +30,7 @@ from importlib import metadata
 from pathlib import Path
 
 from assets.errors import SijilError
-from assets.settings import REPO_ROOT
+from assets.settings import DEFAULT_PROFILE, REPO_ROOT
 
 STAGES = ("generate", "ingest", "staging", "linkage", "marts", "checks", "indicators", "publish")
 LAYER_STAGES = {"raw": "ingest", "quarantine": "ingest", "staging": "staging", "intermediate": "staging", "linkage": "linkage",
@@ -235,7 +235,7 @@ def scratch_environment(home: Path):
                 os.environ[n] = value
 
 
-def run_bench(persons: int, seed: int = 42, profile: str = "jordan", keep: Path | None = None,
+def run_bench(persons: int, seed: int = 42, profile: str = DEFAULT_PROFILE, keep: Path | None = None,
               baseline_timeout_s: float = 3600.0) -> dict:
     """Generate, refresh and measure one sample; return the benchmark's JSON document."""
     home = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="sijil-bench-"))

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from assets.errors import SijilError
+from assets.settings import DEFAULT_PROFILE
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
@@ -155,7 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("generate", help="write a synthetic population's agency exports and ground truth")
-    p.add_argument("--profile", default=os.environ.get("SIJIL_PROFILE", "jordan"))
+    p.add_argument("--profile", default=os.environ.get("SIJIL_PROFILE", DEFAULT_PROFILE))
     p.add_argument("--persons", type=int, default=20000)
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--out", required=True, help="directory; inbox/ and truth/ are written inside it")
@@ -185,7 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_query)
 
     p = sub.add_parser("indicators", help="the published indicators: the scorecard, or every cell of one period")
-    p.add_argument("--pillar", choices=["karama", "tamkeen", "forsa", "sumud", "cross"])
+    p.add_argument("--pillar", help="a pillar of the profile's indicator catalogue")
     p.add_argument("--period", help="YYYY-MM, YYYY-Qn or YYYY (default: each indicator against its target)")
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
     p.set_defaults(func=_cmd_indicators)
@@ -200,7 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="generate N persons, refresh, and measure every stage beside two baselines")
     p.add_argument("--persons", type=int, required=True)
     p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--profile", default=os.environ.get("SIJIL_PROFILE", "jordan"))
+    p.add_argument("--profile", default=os.environ.get("SIJIL_PROFILE", DEFAULT_PROFILE))
     p.add_argument("--out", help="FILE.json (a markdown table FILE.md is written beside it); "
                                  "default bench/results/bench-N.json")
     p.add_argument("--keep", help="run in this directory and keep it (default: a temporary one, removed)")

@@ -40,6 +40,7 @@ def dbt_vars(profile: Profile, reference_date: str) -> dict[str, Any]:
         "timezone": profile.raw.get("timezone", "UTC"),
         "national_id_pattern": ids["national_id"]["pattern"],
         "national_id_check": identifier_check(ids, "national_id"),
+        "identifier_patterns": {name: spec["pattern"] for name, spec in ids.items() if "pattern" in spec},
         "phone_country_code": str(ids["phone"]["country_code"]),
         "phone_pattern": ids["phone"]["pattern"],
         "poverty_line_pc_month": float(profile.poverty_line_pc_month),
@@ -49,6 +50,10 @@ def dbt_vars(profile: Profile, reference_date: str) -> dict[str, Any]:
         "nationality_code": profile.nationality_code,
         "source_trust": list(profile.source_trust),
         "household_sources": list(profile.household_sources),
+        # which staging models are built, and which of them fill each conformed role
+        "sources": [contract.source for contract in profile.sources],
+        "feeds": dict(profile.raw.get("feeds") or {}),
+        "indicator_sources": dict(profile.raw.get("indicator_sources") or {}),
         "reference_date": reference_date,
     }
     return values
@@ -96,15 +101,27 @@ def dbt_resource(project: DbtProject) -> DbtCliResource:
     return DbtCliResource(project_dir=project, dbt_executable=dbt_executable())
 
 
-def prepare_manifest() -> DbtProject:
-    """Parse the dbt project so the manifest exists and is current (a fresh clone has none)."""
-    project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-    sources = [p for p in DBT_PROJECT_DIR.rglob("*") if p.suffix in (".sql", ".yml", ".yaml")
-               and "target" not in p.parts and "logs" not in p.parts]
+def manifest_target(profile: Profile) -> str:
+    """Each profile's manifest in a target folder of its own: the profile's vars decide which
+    staging models exist and what each intermediate union refs."""
+    return f"target/{profile.code}"
+
+
+def prepare_manifest(profile: Profile) -> DbtProject:
+    """Parse the dbt project with the profile's vars, so the manifest exists and is current (a fresh
+    clone has none; a changed model or profile parses again)."""
+    target = manifest_target(profile)
+    project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target_path=target)
+    inputs = [p for p in DBT_PROJECT_DIR.rglob("*") if p.suffix in (".sql", ".yml", ".yaml")
+              and "target" not in p.parts and "logs" not in p.parts]
+    inputs += [p for p in profile.directory.rglob("*") if p.is_file()]
     manifest = project.manifest_path
-    if not manifest.exists() or max(p.stat().st_mtime for p in sources) > manifest.stat().st_mtime:
+    if not manifest.exists() or max(p.stat().st_mtime for p in inputs) > manifest.stat().st_mtime:
+        # the reference date does not change what is parsed; a fixed one keeps the manifest stable
+        values = dbt_vars(profile, "2000-01-01")
         subprocess.run([dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
-                        "--profiles-dir", str(DBT_PROJECT_DIR)], check=True)
+                        "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", target,
+                        "--vars", json.dumps(values, ensure_ascii=False)], check=True)
     return project
 
 
@@ -117,7 +134,7 @@ def point_dbt_at(warehouse: Warehouse) -> None:
 
 def build_dbt_definitions(profile: Profile) -> dg.Definitions:
     """The dbt assets (two steps around linkage) and the dbt CLI resource."""
-    project = prepare_manifest()
+    project = prepare_manifest(profile)
     translator = SijilDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
     @dbt_assets(manifest=project.manifest_path, select=UPSTREAM_SELECT, dagster_dbt_translator=translator,

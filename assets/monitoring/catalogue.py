@@ -12,8 +12,11 @@ from assets.errors import SijilError
 from assets.profiles import Profile
 
 KINDS = {"share", "ratio", "quantile", "sum", "count", "score"}
-UNITS = {"percent", "jod", "days", "count", "ratio", "score"}
+# "currency" is an amount in the profile's currency; "jod" is kept for catalogues written before.
+UNITS = {"percent", "currency", "jod", "days", "count", "ratio", "score"}
 DIRECTIONS = {"higher_is_better", "lower_is_better"}
+# Each profile's strategy names its own pillars in its catalogue; these are the default
+# profile's, for the command line's help.
 PILLARS = ("karama", "tamkeen", "forsa", "sumud", "cross")
 DISAGGREGATIONS = ("governorate", "sex", "age_group", "age_group_ilo", "disability", "disability_severity",
                    "refugee_status", "quintile", "household_size_band", "channel", "category", "shock")
@@ -41,8 +44,11 @@ def load_catalogue(path: Path) -> dict:
 
 def validate_catalogue(data: dict, where: str = "indicators.yaml") -> None:
     pillars = data.get("pillars") or {}
-    if set(pillars) != set(PILLARS):
-        raise CatalogueError(f"{where}: pillars must be exactly {', '.join(PILLARS)}")
+    if not pillars or not isinstance(pillars, dict):
+        raise CatalogueError(f"{where}: no pillars")
+    for code, spec in pillars.items():
+        if not isinstance(spec, dict) or not all(str(spec.get(k) or "").strip() for k in ("name_en", "name_ar")):
+            raise CatalogueError(f"{where}: pillar {code} needs name_en and name_ar")
     items = data.get("indicators") or []
     if not items:
         raise CatalogueError(f"{where}: no indicators")
@@ -56,7 +62,7 @@ def validate_catalogue(data: dict, where: str = "indicators.yaml") -> None:
         for name in TEXT_FIELDS:
             if not str(item.get(name) or "").strip():
                 raise CatalogueError(f"{at}: {name} is empty")
-        for name, allowed in (("pillar", PILLARS), ("kind", KINDS), ("unit", UNITS), ("direction", DIRECTIONS)):
+        for name, allowed in (("pillar", tuple(pillars)), ("kind", KINDS), ("unit", UNITS), ("direction", DIRECTIONS)):
             if item.get(name) not in allowed:
                 raise CatalogueError(f"{at}: {name} {item.get(name)!r} is not one of {', '.join(sorted(allowed))}")
         if item["kind"] == "quantile" and not 0 < float(item.get("quantile", 0)) < 1:
@@ -94,7 +100,7 @@ def catalogue_frames(data: dict) -> dict[str, pd.DataFrame]:
         targets += [{"indicator_code": item["code"], "year": int(y), "target": float(v)}
                     for y, v in sorted((item.get("targets") or {}).items())]
     pillars = [{"pillar": code, "sort_order": n, "name_en": spec["name_en"], "name_ar": spec["name_ar"]}
-               for n, (code, spec) in enumerate(((p, data["pillars"][p]) for p in PILLARS), start=1)]
+               for n, (code, spec) in enumerate(data["pillars"].items(), start=1)]
     return {"ref_indicators": pd.DataFrame(indicators),
             "ref_indicator_disaggregations": pd.DataFrame(dims),
             "ref_indicator_targets": pd.DataFrame(targets),

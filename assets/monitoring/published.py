@@ -10,7 +10,6 @@ import pandas as pd
 
 from assets.errors import SijilError
 
-PILLAR_ORDER = ("karama", "tamkeen", "forsa", "sumud", "cross")
 QUERIES = {
     "catalogue": "select * from monitoring.indicator_catalogue order by pillar_order, sort_order",
     "values": "select indicator_code, pillar, grain, period_start, period_end, period_label, is_complete, dimension, "
@@ -44,8 +43,9 @@ def load_published(con: duckdb.DuckDBPyConnection) -> Published:
 def indicator_rows(published: Published, pillar: str | None = None, period: str | None = None) -> pd.DataFrame:
     """What `sijil indicators` prints: without a period, the scorecard (each indicator against its
     target); with one (YYYY-MM, YYYY-Qn or YYYY), every published cell of that period."""
-    if pillar and pillar not in PILLAR_ORDER:
-        raise SijilError(f"--pillar must be one of {', '.join(PILLAR_ORDER)}")
+    known = list(dict.fromkeys(published.catalogue.pillar)) if "pillar" in published.catalogue else []
+    if pillar and pillar not in known:
+        raise SijilError(f"--pillar must be one of {', '.join(known)}")
     if period is None:
         frame = published.scorecard
         frame = frame[frame.pillar == pillar] if pillar else frame

@@ -23,7 +23,7 @@ TEXT = {
         "status": {"on_track": "على المسار", "off_track": "خارج المسار", "suppressed": "محجوب لضبط الإفصاح",
                    "no_data": "لا توجد بيانات", "no_target": "بلا مستهدف", "computed_elsewhere": "يُحسب في نموذج آخر"},
         "trend": {"improving": "يتحسن", "worsening": "يتراجع", "stable": "مستقر", "not_available": "—"},
-        "units": {"percent": "%", "jod": " د.أ", "days": " يوم", "count": "", "ratio": "", "score": ""},
+        "units": {"percent": "%", "currency": "", "jod": " د.أ", "days": " يوم", "count": "", "ratio": "", "score": ""},
         "notes_list": [
             "ضبط الإفصاح (k = {k}): يُحجب العدد الذي يقل عن k، وتُحجب النسبة إذا قلّ بسطها أو مقامها أو الفرق بينهما عن k (فلا تُنشر نسبة 0% أو 100%)، ويجوز نشر العدد صفر. ثم تُحجب خلايا إضافية (حجب ثانوي) حتى لا يمكن استنتاج خلية محجوبة من المجاميع أو من مجموع الأشهر والأرباع. الخلية المحجوبة ليست صفراً.",
             "الأخماس محسوبة داخل السجل (ليست أخماساً وطنية)، والكفاية ونسبة المنفعة إلى الكلفة تعتمدان على مؤشر رفاه تقريبي.",
@@ -43,7 +43,7 @@ TEXT = {
         "status": {"on_track": "on track", "off_track": "off track", "suppressed": "suppressed (disclosure control)",
                    "no_data": "no data", "no_target": "no target", "computed_elsewhere": "computed elsewhere"},
         "trend": {"improving": "improving", "worsening": "worsening", "stable": "stable", "not_available": "—"},
-        "units": {"percent": "%", "jod": " JOD", "days": " days", "count": "", "ratio": "", "score": ""},
+        "units": {"percent": "%", "currency": "", "jod": " JOD", "days": " days", "count": "", "ratio": "", "score": ""},
         "notes_list": [
             "Disclosure control (k = {k}): a count below k is suppressed, and a rate whose numerator, denominator or their "
             "difference is below k (so no rate of 0 % or 100 % is shown); a zero count may be shown. Further cells are "
@@ -90,7 +90,7 @@ def _hidden(flag) -> bool:
 def format_value(value, unit: str, lang: str) -> str:
     if not _present(value):
         return TEXT[lang]["no_value"]
-    digits = 0 if unit in ("count", "jod") and abs(value) >= 100 else 2 if unit == "ratio" else 1
+    digits = 0 if unit in ("count", "currency", "jod") and abs(value) >= 100 else 2 if unit == "ratio" else 1
     return f"{value:,.{digits}f}{TEXT[lang]['units'].get(unit, '')}"
 
 

@@ -39,10 +39,11 @@ import pandas as pd
 import yaml
 
 from assets.profiles import load_profile
-from assets.synthetic import agencies, reference_population
+from assets.synthetic import reference_population
 from assets.synthetic.population import build_population
 from assets.synthetic.sources import SourceBuilder
 from assets.synthetic.writer import write_entity
+from assets.synthetic.writers import run_writers
 
 
 def default_as_of(today: dt.date | None = None) -> dt.date:
@@ -64,20 +65,12 @@ def generate(profile: str, persons: int, seed: int, out: Path, as_of: dt.date | 
     households, people = build_population(prof, rules, persons, rng, as_of)
 
     builder = SourceBuilder(prof, rules, households, people, rng, as_of)
-    agencies.civil_registry(builder)
-    naf = agencies.naf_takaful(builder)
-    agencies.mosd_services(builder)
-    agencies.ssc_insured(builder)
-    agencies.labour_programmes(builder)
-    agencies.health_insurance(builder, naf)
-    agencies.school_enrolment(builder)
-    agencies.unhcr_refugees(builder)
-    agencies.zakat_charity(builder, naf)
-    agencies.emergency_cash(builder, naf)
-    agencies.grievances(builder, naf)
-    agencies.welfare_survey(builder)
+    run_writers(builder, rules.get("writers") or [])
+    households = builder.hh
+    if builder.cash is not None:  # the cash programme's own household ids, for evaluation
+        ids = [c for c in builder.cash.columns if c.endswith("_household_id") and c != "household_id"]
+        households = households.merge(builder.cash[["household_id", *ids]], on="household_id", how="left")
     population, household_counts = reference_population.population_estimates(builder)
-    households = households.merge(naf[["household_id", "naf_household_id"]], on="household_id", how="left")
 
     out = Path(out)
     inbox, truth = out / "inbox", out / "truth"

@@ -80,7 +80,7 @@ def naf_takaful(b: SourceBuilder) -> pd.DataFrame:
     members, truth = b.duplicate_some(members, who.reset_index(drop=True), 0.01, "member_id", "M", rates)
     b.out.add("naf_takaful", "members", members, "member_id", truth.person_id, truth.household_id)
 
-    # Monthly payments while enrolled: JOD 45 plus 25 per extra member, capped at 200.
+    # Monthly payments while enrolled: 45 plus 25 per extra member, capped at 200 (the profile's currency).
     rows = []
     for month in b.months:
         start = month.start_time.date()

@@ -59,7 +59,8 @@ def build_population(profile, rules: dict, persons: int, rng: np.random.Generato
     refugee = rng.random(n_hh) < float(profile.refugee_share)
     nat_codes = list(rules["refugee_nationalities"])
     nat_p = np.array(list(rules["refugee_nationalities"].values()), dtype=float)
-    nationality = np.where(refugee, np.array(nat_codes, dtype=object)[rng.choice(len(nat_codes), n_hh, p=nat_p / nat_p.sum())], "JOR")
+    nationality = np.where(refugee, np.array(nat_codes, dtype=object)[rng.choice(len(nat_codes), n_hh, p=nat_p / nat_p.sum())],
+                           profile.nationality_code)
     gov = np.array(codes, dtype=object)[rng.choice(len(codes), n_hh, p=pop / pop.sum())]
     ref_gov = np.array(codes, dtype=object)[
         rng.choice(len(codes), n_hh, p=_weights(codes, pop, rules.get("refugee_governorate_weights", {})))]
@@ -71,10 +72,10 @@ def build_population(profile, rules: dict, persons: int, rng: np.random.Generato
     consumption = np.round(median * np.exp(rng.normal(0, 0.5, n_hh)), 2)
     head_female = rng.random(n_hh) < 0.12
     has_spouse = (sizes >= 2) & ~head_female & (rng.random(n_hh) < 0.93)
+    prefixes, digits = list(rules["phone"]["prefixes"]), int(rules["phone"]["digits"])
     phone = np.char.add(
-        np.array(["077", "078", "079"], dtype=object)[rng.integers(0, 3, n_hh)].astype(str),
-        rng.integers(0, 10**7, n_hh).astype(str).astype("U7")).astype(object)
-    phone = np.array([p[:3] + p[3:].zfill(7) for p in phone], dtype=object)
+        np.array(prefixes, dtype=object)[rng.integers(0, len(prefixes), n_hh)].astype(str),
+        np.char.zfill(rng.integers(0, 10**digits, n_hh).astype(str), digits)).astype(object)
     households = pd.DataFrame({
         "household_id": hh_ids, "governorate_code": gov, "size": sizes, "is_refugee": refugee,
         "nationality": nationality, "consumption_pc_month": consumption, "is_poor": consumption < line,
@@ -131,7 +132,8 @@ def build_population(profile, rules: dict, persons: int, rng: np.random.Generato
     person_ids = np.char.add("P", np.char.zfill(np.arange(1, n + 1).astype(str), 9)).astype(object)
     is_ref = refugee[hh_index]
     national_id = np.full(n, None, dtype=object)
-    national_id[~is_ref] = _unique_digits(rng, int((~is_ref).sum()), 10, first="9")
+    nid = rules["national_id"]
+    national_id[~is_ref] = _unique_digits(rng, int((~is_ref).sum()), int(nid["digits"]), first=str(nid.get("first", "")))
     moi = np.full(n, None, dtype=object)
     moi[is_ref] = [f"{a}{b:07d}" for a, b in zip(
         np.array(["SYR", "MOI", "REF"])[rng.integers(0, 3, int(is_ref.sum()))], rng.integers(0, 10**7, int(is_ref.sum())))]
@@ -156,4 +158,44 @@ def build_population(profile, rules: dict, persons: int, rng: np.random.Generato
     })
     households["head_person_id"] = person_ids[np.cumsum(sizes) - sizes]
     households["head_sex"] = sex[np.cumsum(sizes) - sizes]
+    displace(households, people, rules, rng)
+    drop_family_names(households, people, rules, rng)
     return households, people
+
+
+def displace(households: pd.DataFrame, people: pd.DataFrame, rules: dict, rng: np.random.Generator) -> None:
+    """Internally displaced households (the profile's `displacement` rules): they live in a host
+    governorate other than their governorate of origin. Households keep `origin_governorate_code`
+    (their own governorate when not displaced); residence moves, in place."""
+    spec = rules.get("displacement")
+    households["origin_governorate_code"] = households["governorate_code"]
+    households["is_displaced"] = False
+    if not spec:
+        return
+    origins, hosts = dict(spec["origin_weights"]), dict(spec["host_weights"])
+    n_hh = len(households)
+    displaced = rng.random(n_hh) < float(spec["share"])
+    o_codes, o_w = list(origins), np.array(list(origins.values()), dtype=float)
+    origin = np.array(o_codes, dtype=object)[rng.choice(len(o_codes), n_hh, p=o_w / o_w.sum())]
+    host = np.empty(n_hh, dtype=object)
+    for code in o_codes:  # a host governorate is never the origin
+        here = origin == code
+        h_codes = [c for c in hosts if c != code]
+        h_w = np.array([hosts[c] for c in h_codes], dtype=float)
+        host[here] = np.array(h_codes, dtype=object)[rng.choice(len(h_codes), int(here.sum()), p=h_w / h_w.sum())]
+    households["origin_governorate_code"] = np.where(displaced, origin, households["governorate_code"])
+    households["governorate_code"] = np.where(displaced, host, households["governorate_code"])
+    households["is_displaced"] = displaced
+    where = households.set_index("household_id")
+    people["governorate_code"] = where.loc[people.household_id, "governorate_code"].to_numpy()
+    people["is_displaced"] = where.loc[people.household_id, "is_displaced"].to_numpy()
+
+
+def drop_family_names(households: pd.DataFrame, people: pd.DataFrame, rules: dict, rng: np.random.Generator) -> None:
+    """Families that use no family (tribal) name, for the profile's `family_name_missing` share of
+    households: the head, the spouse and the children go by the three-part lineage only."""
+    share = float(rules.get("family_name_missing", 0) or 0)
+    if share <= 0:
+        return
+    without = set(households.household_id[rng.random(len(households)) < share])
+    people.loc[people.household_id.isin(without), "family_name"] = None

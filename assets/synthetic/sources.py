@@ -61,9 +61,16 @@ class SourceBuilder:
         self.hh, self.people = households, people
         self.names = NameSampler(rules, rng)
         self.out = Generated()
+        self.cash: pd.DataFrame | None = None  # the households of the profile's cash programme, once written
         end = pd.Period(as_of, "M")
         self.months = pd.period_range(end=end - 1 if as_of.day < 28 else end, periods=24, freq="M")
         self.aliases = {g["code"]: [g["name_ar"], g["name_en"], *g.get("aliases", [])] for g in profile.governorates}
+
+    def require_cash(self, spec: dict) -> pd.DataFrame:
+        """The cash programme's households, for a writer that depends on them."""
+        if self.cash is None:
+            raise ValueError(f"synthetic.yaml: the writer for {spec.get('source')!r} needs a cash-programme writer listed before it")
+        return self.cash
 
     # ---- shared pieces -------------------------------------------------------------
     def ids(self, prefix: str, n: int, width: int = 8) -> np.ndarray:

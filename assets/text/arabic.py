@@ -218,7 +218,7 @@ def clean_identifier(text: str | None, pattern: str) -> str | None:
 
 
 def clean_phone(text: str | None, country_code: str, pattern: str) -> str | None:
-    """A mobile number in national form (for Jordan 07 and eight digits), or None when it is not one."""
+    """A mobile number in national form (such as 07 and eight digits), or None when it is not one."""
     if text is None:
         return None
     digits = re.sub("[^0-9]", "", text.translate(_DIGITS))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
+
+from sample_refresh import con, refreshed_sample  # noqa: F401  (con is a fixture)
 
 pytestmark = pytest.mark.integration
 
@@ -19,29 +20,8 @@ SEED = 7
 @pytest.fixture(scope="module")
 def refreshed(tmp_path_factory):
     """Generate a sample, run one full refresh, and hand back (result, settings)."""
-    from assets.synthetic import generate
-
-    home = tmp_path_factory.mktemp("sijil_home")
-    sample = home / "sample"
-    generate("jordan", PERSONS, SEED, sample, as_of=dt.date(2025, 12, 31))
-    mp = pytest.MonkeyPatch()
-    mp.setenv("SIJIL_HOME", str(home))
-    mp.setenv("SIJIL_INBOX", str(sample / "inbox"))
-    mp.setenv("SIJIL_TRUTH", str(sample / "truth"))
-    mp.setenv("DAGSTER_HOME", str(home / "dagster_home"))
-    from assets.settings import get_settings
-    from orchestration.refresh import run_refresh
-
-    result = run_refresh()
-    yield result, get_settings()
-    mp.undo()
-
-
-@pytest.fixture()
-def con(refreshed):
-    result, _ = refreshed
-    with duckdb.connect(str(result.warehouse), read_only=True) as c:
-        yield c
+    with refreshed_sample(tmp_path_factory.mktemp("sijil_home"), "jordan", PERSONS, SEED) as done:
+        yield done
 
 
 def test_refresh_succeeds(refreshed):

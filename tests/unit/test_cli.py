@@ -14,7 +14,7 @@ def test_generate_writes_inbox_and_truth(tmp_path, capsys):
 
 def test_unknown_profile_is_reported_in_plain_words(tmp_path, capsys):
     assert main(["generate", "--profile", "atlantis", "--persons", "100", "--out", str(tmp_path)]) == 2
-    assert "no profile 'atlantis' (known: jordan)" in capsys.readouterr().err
+    assert "no profile 'atlantis' (known: iraq, jordan)" in capsys.readouterr().err
 
 
 def test_commands_are_listed():

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 
+from assets.profiles import load_profile
 from orchestration.dbt import dbt_executable, prepare_manifest
 from assets.settings import DBT_PROJECT_DIR
 
 
 def test_every_model_and_column_of_the_marts_is_described_in_both_languages():
-    manifest = json.loads(prepare_manifest().manifest_path.read_text(encoding="utf-8"))
+    manifest = json.loads(prepare_manifest(load_profile("jordan")).manifest_path.read_text(encoding="utf-8"))
     for node in manifest["nodes"].values():
         if node["resource_type"] not in ("model", "snapshot"):
             continue

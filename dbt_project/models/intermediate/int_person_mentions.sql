@@ -1,32 +1,17 @@
 {{ config(materialized='table') }}
 
+{#- Every person record of every source the profile lists under `feeds.person_mentions`. When
+    a person appears in several rows of a source (person-month or person-year grain), the
+    latest row stands (`latest_by`). -#}
 with mentions as (
-    {{ person_mention('stg_civil_registry__persons', 'civil_registry', 'persons',
-                      household_ref="'family_book:' || family_book_no", governorate='governorate_code') }}
-    union all
-    {{ person_mention('stg_naf_takaful__members', 'naf_takaful', 'members', household_ref="'naf:' || household_id") }}
-    union all
-    {{ person_mention('stg_mosd_services__cases', 'mosd_services', 'cases', phone='phone', governorate='governorate_code') }}
-    union all
-    {{ person_mention('stg_ssc_insured__contributions', 'ssc_insured', 'contributions', latest_by='contribution_month') }}
-    union all
-    {{ person_mention('stg_ssc_insured__pensions', 'ssc_insured', 'pensions') }}
-    union all
-    {{ person_mention('stg_labour_programmes__participants', 'labour_programmes', 'participants', phone='phone', governorate='governorate_code') }}
-    union all
-    {{ person_mention('stg_health_insurance__members', 'health_insurance', 'members') }}
-    union all
-    {{ person_mention('stg_school_enrolment__enrolments', 'school_enrolment', 'enrolments', governorate='governorate_code', latest_by='academic_year_start') }}
-    union all
-    {{ person_mention('stg_unhcr_refugees__individuals', 'unhcr_refugees', 'individuals', household_ref="'unhcr:' || case_number",
-                      other_id_type="'unhcr_case'", other_id='case_number', phone='phone', governorate='governorate_code') }}
-    union all
-    {{ person_mention('stg_zakat_charity__aid', 'zakat_charity', 'aid', phone='phone', governorate='governorate_code') }}
-    union all
-    {{ person_mention('stg_emergency_cash__payments', 'emergency_cash', 'payments', household_ref="'naf:' || naf_household_id",
-                      phone='phone', governorate='governorate_code') }}
-    union all
-    {{ person_mention('stg_grievances__cases', 'grievances', 'cases', phone='phone', governorate='governorate_code') }}
+    {{ sj_feed_union('person_mentions', [
+        ('mention_id', 'varchar', none), ('source', 'varchar', none), ('entity', 'varchar', none),
+        ('record_key', 'varchar', none), ('household_ref', 'varchar', 'null'), ('national_id', 'varchar', none),
+        ('other_id_type', 'varchar', 'null'), ('other_id', 'varchar', 'null'), ('full_name', 'varchar', none),
+        ('first_name_norm', 'varchar', none), ('father_name_norm', 'varchar', none),
+        ('grandfather_name_norm', 'varchar', none), ('family_name_norm', 'varchar', none),
+        ('birth_date', 'date', none), ('sex', 'varchar', none), ('phone', 'varchar', 'null'),
+        ('governorate_code', 'varchar', 'null')]) }}
 ),
 
 features as (

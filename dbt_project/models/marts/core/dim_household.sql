@@ -4,17 +4,17 @@ with members as (
     select * from {{ ref('dim_person') }} where household_key <> 'unknown'
 ),
 
-naf as (
+cash_programme as (
     select h.master_household_id, n.household_size, n.pmt_score, n.status, n.enrolled_on, n.exited_on,
            n.exit_reason, n.last_updated_on, n.head_national_id, n.governorate_code
-    from {{ ref('stg_naf_takaful__households') }} n
-    join {{ source('linkage', 'household_links') }} h on h.source = 'naf_takaful' and h.household_ref = 'naf:' || n.household_id
+    from {{ ref('int_programme_households') }} n
+    join {{ source('linkage', 'household_links') }} h on h.source = n.household_source and h.household_ref = n.household_ref
     qualify row_number() over (partition by h.master_household_id order by n.last_updated_on desc nulls last) = 1
 ),
 
 survey as (
     select p.household_key as master_household_id, s.consumption_pc_month, s.surveyed_on
-    from {{ ref('stg_welfare_survey__households') }} s
+    from {{ ref('int_welfare_surveys') }} s
     join members p on p.national_id = s.head_national_id
     qualify row_number() over (partition by p.household_key order by s.surveyed_on desc) = 1
 ),
@@ -23,7 +23,7 @@ heads as (
     select household_key, person_key as head_person_key, sex as head_sex
     from members
     qualify row_number() over (partition by household_key order by
-        case when national_id in (select head_national_id from naf where naf.master_household_id = members.household_key) then 0 else 1 end,
+        case when national_id in (select head_national_id from cash_programme where cash_programme.master_household_id = members.household_key) then 0 else 1 end,
         age desc nulls last, person_key) = 1
 ),
 
@@ -43,7 +43,7 @@ welfare as (
                 when n.pmt_score is not null then 'pmt_score' end as welfare_source
     from summary s
     left join survey v on v.master_household_id = s.household_key
-    left join naf n on n.master_household_id = s.household_key
+    left join cash_programme n on n.master_household_id = s.household_key
 ),
 
 final as (
@@ -71,7 +71,7 @@ final as (
     from summary s
     left join heads h using (household_key)
     left join welfare w using (household_key)
-    left join naf n on n.master_household_id = s.household_key
+    left join cash_programme n on n.master_household_id = s.household_key
 )
 
 select * from final

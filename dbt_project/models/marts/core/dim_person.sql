@@ -55,18 +55,18 @@ governorates as (
 
 disability as (
     select c.master_person_id,
-           bool_or(coalesce(n.has_disability, false)) or bool_or(m.service_type = 'disability') as disability_flag,
-           max(case m.disability_severity when 'severe' then 3 when 'moderate' then 2 when 'mild' then 1 else 0 end) as severity_rank
+           bool_or(coalesce(a.has_disability, false)) as disability_flag,
+           max(case a.disability_severity when 'severe' then 3 when 'moderate' then 2 when 'mild' then 1 else 0 end) as severity_rank
     from {{ source('linkage', 'person_clusters') }} c
-    left join {{ ref('stg_naf_takaful__members') }} n using (mention_id)
-    left join {{ ref('stg_mosd_services__cases') }} m using (mention_id)
+    left join {{ ref('int_person_attributes') }} a using (mention_id)
     group by c.master_person_id
 ),
 
 refugees as (
-    select c.master_person_id, max(u.nationality) as nationality
-    from {{ ref('stg_unhcr_refugees__individuals') }} u
+    select c.master_person_id, max(a.refugee_nationality) as nationality
+    from {{ ref('int_person_attributes') }} a
     join {{ source('linkage', 'person_clusters') }} c using (mention_id)
+    where a.refugee_nationality is not null
     group by c.master_person_id
 ),
 

@@ -32,10 +32,10 @@ registered_twice as (
     having count(*) > 1
 ),
 
-naf_members_twice as (
-    select c.master_person_id as person_key, d.household_key, 'TAKAFUL_MEMBERSHIP' as programme_code,
-           count(*) as registrations, list(m.member_id order by m.member_id) as source_record_keys
-    from {{ ref('stg_naf_takaful__members') }} m
+members_twice as (
+    select c.master_person_id as person_key, d.household_key, m.programme_code,
+           count(*) as registrations, list(m.source_record_key order by m.source_record_key) as source_record_keys
+    from {{ ref('int_programme_memberships') }} m
     join {{ source('linkage', 'person_clusters') }} c using (mention_id)
     join {{ ref('dim_person') }} d on d.person_key = c.master_person_id
     group by all
@@ -67,7 +67,7 @@ final as (
         registrations,
         null,
         null
-    from (select * from registered_twice union all select * from naf_members_twice)
+    from (select * from registered_twice union all select * from members_twice)
 )
 
 select * from final

@@ -1,5 +1,5 @@
 with grievances as (
-    select * from {{ ref('stg_grievances__cases') }}
+    select * from {{ ref('int_grievances') }}
 ),
 
 final as (

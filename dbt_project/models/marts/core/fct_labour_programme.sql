@@ -1,5 +1,5 @@
 with participants as (
-    select * from {{ ref('stg_labour_programmes__participants') }}
+    select * from {{ ref('int_labour_participants') }}
 ),
 
 final as (

@@ -1,5 +1,5 @@
 with pensions as (
-    select * from {{ ref('stg_ssc_insured__pensions') }}
+    select * from {{ ref('int_pensions') }}
 ),
 
 final as (

@@ -1,25 +1,7 @@
 {#- Services a person received: health-insurance coverage, school enrolment by academic year,
     social-service cases and referrals. -#}
-with health as (
-    select 'health_insurance' as source, insured_id as source_record_key, mention_id, 'health_insurance' as service_type,
-           programme_code, coverage_type as service_detail, started_on, ended_on, null::varchar as outcome
-    from {{ ref('stg_health_insurance__members') }}
-),
-
-school as (
-    select 'school_enrolment', enrolment_id, mention_id, 'schooling', null, academic_year,
-           make_date(academic_year_start, 9, 1), make_date(academic_year_start + 1, 6, 30), status
-    from {{ ref('stg_school_enrolment__enrolments') }}
-),
-
-social as (
-    select 'mosd_services', case_id, mention_id, service_type, programme_code, disability_severity,
-           opened_on, closed_on, outcome
-    from {{ ref('stg_mosd_services__cases') }}
-),
-
-services as (
-    select * from health union all select * from school union all select * from social
+with services as (
+    select * from {{ ref('int_services') }}
 ),
 
 final as (

@@ -1,5 +1,5 @@
 with shocks as (
-    select * from {{ ref('stg_emergency_cash__shocks') }}
+    select * from {{ ref('int_shocks') }}
 ),
 
 final as (

@@ -1,5 +1,5 @@
 with contributions as (
-    select * from {{ ref('stg_ssc_insured__contributions') }}
+    select * from {{ ref('int_contributions') }}
 ),
 
 final as (

@@ -306,7 +306,7 @@ t5 as (
     from services s
     join periods d on s.started_on between d.period_start and d.period_end
     left join persons x using (person_key)
-    where s.source = 'mosd_services' and s.service_type in ('referral', 'case_management')
+    where s.source in {{ sj_sql_list(var('indicator_sources')['case_management']) }} and s.service_type in ('referral', 'case_management')
 ),
 
 f1 as (
@@ -340,7 +340,7 @@ f4 as (
     from {{ ref('fct_enrolment') }} e
     join periods d on e.ended_on between d.period_start and d.period_end
     left join households h using (household_key)
-    where e.source = 'naf_takaful' and e.status = 'exited'
+    where e.source in {{ sj_sql_list(var('indicator_sources')['cash_programme_exits']) }} and e.status = 'exited'
 ),
 
 shocks as (

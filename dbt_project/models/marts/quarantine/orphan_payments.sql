@@ -1,4 +1,4 @@
-{{ config(schema='quarantine', materialized='table') }}
+{{ config(schema='quarantine', materialized='table', enabled=sj_source_active('naf_takaful') and sj_source_active('emergency_cash')) }}
 
 {#- Reliability #11: payments naming a household the registry does not hold. They stay in
     core.fct_payment under the 'unknown' household (so money still reconciles with the files)
@@ -8,7 +8,9 @@
     - household_not_in_registry: no agency sent that household at all.
     The sj_orphan_share_within test fails the build (and so the publish) when a source's share
     of the second kind passes the profile's orphan_payment_max_share. The quarantine table is
-    written by the naf_takaful ingestion step, which staging (and so this model) runs after. -#}
+    written by the naf_takaful ingestion step, which staging (and so this model) runs after.
+    The model names the sources whose payments point at a cash programme's household id, so it is
+    built only for a profile that has them; a profile with other payment sources adds its own. -#}
 with households as (
     select household_id from {{ ref('stg_naf_takaful__households') }}
 ),

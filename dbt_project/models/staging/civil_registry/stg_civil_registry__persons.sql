@@ -1,3 +1,5 @@
+{{ config(enabled=sj_source_active('civil_registry')) }}
+
 with source as (
     select * from {{ source('raw', 'civil_registry__persons') }}
 ),

@@ -1,3 +1,5 @@
+{{ config(enabled=sj_source_active('emergency_cash')) }}
+
 with source as (
     select *, null::varchar as birth_date, null::varchar as sex
     from {{ source('raw', 'emergency_cash__payments') }}

@@ -1,3 +1,5 @@
+{{ config(enabled=sj_source_active('emergency_cash')) }}
+
 with source as (
     select * from {{ source('raw', 'emergency_cash__shocks') }}
 ),

@@ -1,3 +1,5 @@
+{{ config(enabled=sj_source_active('grievances')) }}
+
 with source as (
     select *, null::varchar as birth_date, null::varchar as sex
     from {{ source('raw', 'grievances__cases') }}

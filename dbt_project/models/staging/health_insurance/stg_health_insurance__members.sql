@@ -1,3 +1,5 @@
+{{ config(enabled=sj_source_active('health_insurance')) }}
+
 with source as (
     select * from {{ source('raw', 'health_insurance__members') }}
 ),

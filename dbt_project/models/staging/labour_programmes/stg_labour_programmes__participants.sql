@@ -1,3 +1,5 @@
+{{ config(enabled=sj_source_active('labour_programmes')) }}
+
 with source as (
     select * from {{ source('raw', 'labour_programmes__participants') }}
 ),

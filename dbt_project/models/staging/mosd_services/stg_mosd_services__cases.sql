@@ -1,3 +1,5 @@
+{{ config(enabled=sj_source_active('mosd_services')) }}
+
 with source as (
     select * from {{ source('raw', 'mosd_services__cases') }}
 ),

@@ -1,3 +1,5 @@
+{{ config(enabled=sj_source_active('naf_takaful')) }}
+
 with source as (
     select * from {{ source('raw', 'naf_takaful__households') }}
 ),

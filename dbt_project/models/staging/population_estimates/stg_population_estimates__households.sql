@@ -1,3 +1,5 @@
+{{ config(enabled=sj_source_active('population_estimates')) }}
+
 {#- The statistics office's household estimates, typed: households at the end of `year` by governorate. -#}
 with source as (
     select * from {{ source('raw', 'population_estimates__households') }}

@@ -1,3 +1,5 @@
+{{ config(enabled=sj_source_active('population_estimates')) }}
+
 {#- The statistics office's population estimates, typed: persons at the end of `year` by
     governorate, sex and age band (age_to null: open-ended). -#}
 with source as (

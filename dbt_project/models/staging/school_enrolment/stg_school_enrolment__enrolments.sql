@@ -1,3 +1,5 @@
+{{ config(enabled=sj_source_active('school_enrolment')) }}
+
 with source as (
     select * from {{ source('raw', 'school_enrolment__enrolments') }}
 ),

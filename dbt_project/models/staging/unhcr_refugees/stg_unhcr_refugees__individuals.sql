@@ -1,3 +1,5 @@
+{{ config(enabled=sj_source_active('unhcr_refugees')) }}
+
 with source as (
     select *, null::varchar as national_id from {{ source('raw', 'unhcr_refugees__individuals') }}
 ),

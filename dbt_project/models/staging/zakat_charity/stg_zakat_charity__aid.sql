@@ -1,3 +1,5 @@
+{{ config(enabled=sj_source_active('zakat_charity')) }}
+
 with source as (
     select *, null::varchar as birth_date, null::varchar as sex
     from {{ source('raw', 'zakat_charity__aid') }}

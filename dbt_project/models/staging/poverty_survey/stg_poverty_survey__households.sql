@@ -1,0 +1,3 @@
+{{ config(enabled=sj_source_active('poverty_survey')) }}
+
+{{ sj_stg_household_survey('poverty_survey') }}

@@ -1,0 +1,3 @@
+{{ config(enabled=sj_source_active('social_security')) }}
+
+{{ sj_stg_contributions('social_security') }}

@@ -39,7 +39,6 @@ import pandas as pd
 import yaml
 
 from assets.profiles import load_profile
-from assets.synthetic import reference_population
 from assets.synthetic.population import build_population
 from assets.synthetic.sources import SourceBuilder
 from assets.synthetic.writer import write_entity
@@ -70,7 +69,6 @@ def generate(profile: str, persons: int, seed: int, out: Path, as_of: dt.date | 
     if builder.cash is not None:  # the cash programme's own household ids, for evaluation
         ids = [c for c in builder.cash.columns if c.endswith("_household_id") and c != "household_id"]
         households = households.merge(builder.cash[["household_id", *ids]], on="household_id", how="left")
-    population, household_counts = reference_population.population_estimates(builder)
 
     out = Path(out)
     inbox, truth = out / "inbox", out / "truth"
@@ -89,8 +87,10 @@ def generate(profile: str, persons: int, seed: int, out: Path, as_of: dt.date | 
     truth.mkdir(parents=True)
     people.to_parquet(truth / "persons.parquet", index=False)
     households.to_parquet(truth / "households.parquet", index=False)
-    population.to_parquet(truth / "population_estimates.parquet", index=False)
-    household_counts.to_parquet(truth / "household_estimates.parquet", index=False)
+    if builder.estimates is not None:
+        population, household_counts = builder.estimates
+        population.to_parquet(truth / "population_estimates.parquet", index=False)
+        household_counts.to_parquet(truth / "household_estimates.parquet", index=False)
     pd.concat(builder.out.records, ignore_index=True).to_parquet(truth / "records.parquet", index=False)
     pd.concat(builder.out.defects, ignore_index=True).to_parquet(truth / "injected_defects.parquet", index=False)
     return {

@@ -3,7 +3,7 @@ denominators of the coverage indicators (reference/indicators.md: ref_population
 
 They come from the true population, not from any agency's records: persons alive at the end of
 each year by governorate, sex and age band, and households by governorate, each cell then off by
-a projection error (synthetic.yaml `population_estimates.projection_error`, a share drawn per
+a projection error (the writer's `projection_error` in synthetic.yaml, a share drawn per
 cell between the two bounds, up or down) — a projection of another vintage than the registry.
 Age bands end at every age-group limit the indicators use (0–4, 5–17, 18–24, 25–59, 60+; ILO
 0–14, 15–64, 65+; the profile's pensionable age), so each band falls in exactly one group.
@@ -63,22 +63,23 @@ def estimate_tables(people: pd.DataFrame, households: pd.DataFrame, years: list[
     return population, homes
 
 
-def population_estimates(b) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Add the estimates' two exports to the SourceBuilder `b` (for the years of its payment
-    months) and return the estimate tables with their true counts, for the ground truth."""
-    rules = b.rules.get(SOURCE, {})
+def population_estimates(b, spec: dict) -> None:
+    """The writer of the estimates: add their two exports to the SourceBuilder `b` (for the years
+    of its payment months) and keep the estimate tables with their true counts in `b.estimates`,
+    for the ground truth. Listed last among the writers, so the agencies' files do not depend on it."""
+    source = spec.get("source", SOURCE)
     years = list(range(b.months[0].year, b.months[-1].year + 1))
     codes = [g["code"] for g in b.profile.governorates]
     population, homes = estimate_tables(b.people, b.hh, years, int(b.profile.pensionable_age), codes, b.rng,
-                                        tuple(rules.get("projection_error", (0.01, 0.03))))
+                                        tuple(spec.get("projection_error", (0.01, 0.03))))
     name = {code: b.aliases[code][0] for code in codes}
     sex = {"M": "ذكر", "F": "أنثى"}
-    b.out.add(SOURCE, "population", pd.DataFrame({
+    b.out.add(source, "population", pd.DataFrame({
         "year": population["year"].astype(str), "governorate": population["governorate_code"].map(name),
         "sex": population["sex"].map(sex), "age_from": population["age_from"].astype(str),
         "age_to": population["age_to"].map(lambda v: None if pd.isna(v) else str(int(v))),
         "persons": population["persons"].astype(str)}))
-    b.out.add(SOURCE, "households", pd.DataFrame({
+    b.out.add(source, "households", pd.DataFrame({
         "year": homes["year"].astype(str), "governorate": homes["governorate_code"].map(name),
         "households": homes["households"].astype(str)}))
-    return population, homes
+    b.estimates = (population, homes)

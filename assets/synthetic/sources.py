@@ -62,6 +62,7 @@ class SourceBuilder:
         self.names = NameSampler(rules, rng)
         self.out = Generated()
         self.cash: pd.DataFrame | None = None  # the households of the profile's cash programme, once written
+        self.estimates: tuple[pd.DataFrame, pd.DataFrame] | None = None  # population estimates with true counts
         end = pd.Period(as_of, "M")
         self.months = pd.period_range(end=end - 1 if as_of.day < 28 else end, periods=24, freq="M")
         self.aliases = {g["code"]: [g["name_ar"], g["name_en"], *g.get("aliases", [])] for g in profile.governorates}

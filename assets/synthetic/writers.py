@@ -1,7 +1,8 @@
 """Which writer produces each source: a profile's `synthetic.yaml` lists `writers`, each a
 source and a kind, with the kind's parameters. The kinds are the agency writers of
 `agencies.py` (one per source of the default profile) and the generic ones of `kinds.py`
-(family registry, cash programme, social insurance, displacement registry, household survey),
+(family registry, cash programme, social insurance, displacement registry, household survey)
+and the statistics office's population estimates (`reference_population.py`),
 so a new country chooses and parameterises writers in configuration.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from assets.synthetic import agencies, kinds
+from assets.synthetic import agencies, kinds, reference_population
 from assets.synthetic.sources import SourceBuilder
 
 
@@ -35,6 +36,7 @@ WRITERS: dict[str, Callable[[SourceBuilder, dict], None]] = {
     "social_insurance": kinds.social_insurance,
     "displacement_registry": kinds.displacement_registry,
     "household_survey": kinds.household_survey,
+    "population_estimates": reference_population.population_estimates,
 }
 
 

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import csv
 import functools
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
 from assets.errors import SijilError
-from assets.settings import CONFIG_DIR
+from assets.settings import profiles_dir
 
 COLUMN_TYPES = {"string", "integer", "decimal", "date", "month", "boolean"}
 PII_CLASSES = {"direct", "quasi", "none"}
@@ -185,14 +184,9 @@ def parse_source_contract(data: dict) -> SourceContract:
     )
 
 
-def profiles_root() -> Path:
-    """Where country profiles live: SIJIL_PROFILES_DIR (read now), else config/profiles/."""
-    return Path(os.environ.get("SIJIL_PROFILES_DIR") or CONFIG_DIR / "profiles").resolve()
-
-
 def load_profile(code: str, root: Path | None = None) -> Profile:
     """Load profile `code` with all its source contracts."""
-    return _load_profile(code, root or profiles_root())
+    return _load_profile(code, root or profiles_dir())
 
 
 @functools.cache

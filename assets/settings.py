@@ -17,6 +17,11 @@ DEFAULT_PROFILE = "jordan"
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 
 
+def profiles_dir() -> Path:
+    """Where country profiles live: SIJIL_PROFILES_DIR (read now), else config/profiles/."""
+    return Path(os.environ.get("SIJIL_PROFILES_DIR") or CONFIG_DIR / "profiles").resolve()
+
+
 @dataclass(frozen=True)
 class Settings:
     """Where Sijil's data lives and which country profile it runs."""

@@ -11,7 +11,8 @@ import pytest
 import yaml
 
 from assets.errors import SijilError
-from assets.profiles import load_profile, profiles_root
+from assets.profiles import load_profile
+from assets.settings import profiles_dir
 from assets.text.check_digits import CHECK_MACRO_SQL, check_digit_ok, identifier_check, luhn_ok, mod11_ok
 from orchestration.dbt import dbt_vars
 
@@ -47,18 +48,15 @@ def test_jordan_declares_no_check_digit():
 
 
 def test_a_profile_declaring_a_check_passes_it_to_staging_and_an_unknown_one_fails(tmp_path):
-    root = tmp_path / "profiles"
-    shutil.copytree(profiles_root() / "jordan", root / "luhnland")
-    path = root / "luhnland" / "profile.yaml"
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    raw["code"] = "luhnland"
-    raw["identifiers"]["national_id"]["check"] = "luhn"
-    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    profile = load_profile("luhnland", root)
-    assert dbt_vars(profile, "2025-12-31")["national_id_check"] == "luhn"
-    raw["identifiers"]["national_id"]["check"] = "crc32"
-    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    load_profile.cache_clear()
+    def profile_checking(check: str, root):
+        shutil.copytree(profiles_dir() / "jordan", root / "luhnland")
+        path = root / "luhnland" / "profile.yaml"
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw["code"] = "luhnland"
+        raw["identifiers"]["national_id"]["check"] = check
+        path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+        return load_profile("luhnland", root)
+
+    assert dbt_vars(profile_checking("luhn", tmp_path / "a"), "2025-12-31")["national_id_check"] == "luhn"
     with pytest.raises(SijilError, match="check 'crc32' is not one of"):
-        dbt_vars(load_profile("luhnland", root), "2025-12-31")
-    load_profile.cache_clear()
+        dbt_vars(profile_checking("crc32", tmp_path / "b"), "2025-12-31")

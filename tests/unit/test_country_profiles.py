@@ -18,8 +18,8 @@ import yaml
 
 from assets.ingestion import build_ingestion_assets
 from assets.monitoring.catalogue import catalogue_path, load_catalogue
-from assets.profiles import load_profile, profiles_root
-from assets.settings import CONFIG_DIR, DBT_PROJECT_DIR, REPO_ROOT
+from assets.profiles import load_profile
+from assets.settings import CONFIG_DIR, DBT_PROJECT_DIR, REPO_ROOT, profiles_dir
 from assets.warehouse import Warehouse
 from orchestration.dbt import dbt_executable, dbt_vars
 
@@ -144,7 +144,7 @@ def test_a_third_profile_needs_configuration_only(tmp_path, monkeypatch):
     root.mkdir()
     code = _third_profile(root)
     monkeypatch.setenv("SIJIL_PROFILES_DIR", str(root))
-    assert profiles_root() == root.resolve()
+    assert profiles_dir() == root.resolve()
     profile = load_profile(code)
     assert profile.currency == "XTS" and "zakat_charity" not in {c.source for c in profile.sources}
 

@@ -180,7 +180,6 @@ def marts(tmp_path_factory):
         con.execute(f"create table raw.{name} as select * from _f")
         con.unregister("_f")
     con.close()
-    env = {**os.environ, "SIJIL_WAREHOUSE": str(path), "DO_NOT_TRACK": "1"}
     _dbt_build(path, tmp, "marts.monitoring", disclosure_k=0)
     with duckdb.connect(str(path), read_only=True) as c:
         yield c

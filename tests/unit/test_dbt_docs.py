@@ -32,3 +32,17 @@ def test_dbt_docs_generate_works_offline(tmp_path, monkeypatch):
     assert result.returncode == 0, result.stdout[-2000:]
     html = (tmp_path / "target" / "index.html").read_text(encoding="utf-8")
     assert "<html" in html.lower()
+
+
+def test_indicators_count_master_persons_and_households_only():
+    """Reliability #8: a person sent by several agencies is counted once in every indicator because
+    the monitoring marts read only the core marts (one row per master person and household) and
+    each other, never a staging or intermediate model (one row per agency record)."""
+    manifest = json.loads(prepare_manifest(load_profile("jordan")).manifest_path.read_text(encoding="utf-8"))
+    nodes = manifest["nodes"]
+    monitoring = [n for n in nodes.values() if n["resource_type"] == "model" and n["schema"] == "monitoring"]
+    assert any(n["name"] == "indicator_units" for n in monitoring)
+    for node in monitoring:
+        for parent in node["depends_on"]["nodes"]:
+            if parent.startswith("model."):
+                assert nodes[parent]["schema"] in ("core", "monitoring"), (node["name"], parent)

@@ -64,10 +64,18 @@ def refresh_lock(settings: Settings):
             raise SijilError(f"another refresh or rollback is running (lock {path}); try again when it ends") from None
         try:
             for stale in builds_dir(settings).glob("*.duckdb*"):
-                stale.unlink()
+                _remove(stale)
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _remove(path: Path) -> None:
+    """A build's file, or the directory DuckDB spilled into beside it (`<build>.tmp`)."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
 
 
 def begin_build(settings: Settings, run_name: str) -> Path:
@@ -101,6 +109,7 @@ def publish(build: Path, settings: Settings, key, config: dict) -> PublishResult
         shutil.copyfile(published, keep / f"sijil-{version}.duckdb")
     os.replace(build, published)
     os.replace(analytics_build, analytics_path(settings))
+    _remove(build.with_name(build.name + ".tmp"))
     _publish_reports(build_reports(build), reports_path(settings))
     old = sorted(keep.glob("sijil-*.duckdb"))
     for stale in old[: max(0, len(old) - int(config.get("keep_versions", 3)))]:
@@ -120,9 +129,8 @@ def _publish_reports(built: Path, published: Path) -> None:
 
 def discard(build: Path) -> None:
     """Remove a build that failed its checks (the published warehouse and reports are untouched)."""
-    for path in (build, build.with_name(build.stem + ".analytics.duckdb")):
-        if path.exists():
-            path.unlink()
+    for path in (build, build.with_name(build.stem + ".analytics.duckdb"), build.with_name(build.name + ".tmp")):
+        _remove(path)
     shutil.rmtree(build_reports(build), ignore_errors=True)
 
 

@@ -13,7 +13,7 @@ from assets.profiles import load_profile
 from assets.publish.analytics import build_analytics, leak_patterns, scan_for_pii
 from assets.publish.pseudonyms import PseudonymKey, load_key
 from assets.publish.query import run_query
-from assets.publish.wap import analytics_path, begin_build, publish, rollback
+from assets.publish.wap import analytics_path, begin_build, builds_dir, discard, publish, refresh_lock, rollback
 from assets.settings import get_settings
 
 PATTERNS = leak_patterns(load_profile("jordan").identifiers)
@@ -183,3 +183,20 @@ def test_readers_during_publishes_are_never_locked_out_and_see_whole_versions(tm
         reader.join()
     assert errors == []
     assert set(seen) >= {1, 2, 3, 4, 5}
+
+
+def test_the_spill_directory_beside_a_build_is_removed_with_it(tmp_path, monkeypatch):
+    """DuckDB spills into `<build>.tmp/` (ingestion stages there too): a failed build is discarded
+    with it, and a directory left by a killed refresh does not stop the next one."""
+    monkeypatch.setenv("SIJIL_HOME", str(tmp_path))
+    settings = get_settings()
+    build = begin_build(settings, "20251231T000000")
+    duckdb.connect(str(build)).close()
+    spill = build.with_name(build.name + ".tmp")
+    (spill / "sijil-ingest-x").mkdir(parents=True)
+    (spill / "sijil-ingest-x" / "records.csv").write_text("1\n", encoding="utf-8")
+    discard(build)
+    assert not build.exists() and not spill.exists()
+    (spill / "left").mkdir(parents=True)  # as a killed refresh leaves it
+    with refresh_lock(settings):
+        assert not list(builds_dir(settings).iterdir())

@@ -213,8 +213,8 @@ ARABIC_RUN = re.compile(r"[\u0600-\u06ff]+(?: [\u0600-\u06ff]+)+")
 
 
 def _leaks(path: Path, numbers: set[str], names: set[str]) -> set[str]:
-    """The sample's identifiers, phones and full names found in a file (JSON's backslash-u escapes of four hex digits,
-    as in Dagster's event log, decoded first)."""
+    """The sample's identifiers, phones and full names found in a file (JSON's backslash-u
+    escapes of four hex digits, as in Dagster's event log, decoded first)."""
     text = UNICODE_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), path.read_bytes().decode("utf-8", errors="replace"))
     found = set(IDENTIFIER.findall(text)) & numbers
     found |= {n for run in ARABIC_RUN.findall(text) if len(run.split()) >= 3 for n in names if n in run}

@@ -203,20 +203,22 @@ def _hold_write_lock(path: Path):
     return holder
 
 
-def _release_after_first_retry(instance: dg.DagsterInstance, holder) -> None:
-    """Wait (in a thread) until the step has failed once and is up for retry, then release the lock."""
-    import threading
+def _release_at_first_transient_failure(monkeypatch, holder) -> None:
+    """Release the lock as soon as the step has failed once on it and been judged transient (so
+    the retry, not the first attempt, finds the warehouse free). Hooked on the classification the
+    step runs, not by polling the run storage from another thread (an in-memory instance's SQLite
+    refuses a reader while the run writes: "database table is locked")."""
+    import assets.operations.retries as retries
 
-    def watch() -> None:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if any(e.dagster_event and e.dagster_event.event_type == dg.DagsterEventType.STEP_UP_FOR_RETRY
-                   for run in instance.get_runs() for e in instance.all_logs(run.run_id)):
-                break
-            time.sleep(0.05)
-        holder.communicate("release\n", timeout=30)
+    classify = retries.is_transient
 
-    threading.Thread(target=watch, daemon=True).start()
+    def is_transient_then_release(exc: BaseException) -> bool:
+        transient = classify(exc)
+        if transient and holder.returncode is None:
+            holder.communicate("release\n", timeout=30)
+        return transient
+
+    monkeypatch.setattr(retries, "is_transient", is_transient_then_release)
 
 
 def test_an_asset_run_outside_the_jobs_retries_a_locked_warehouse_and_not_bad_data(home, monkeypatch):
@@ -234,9 +236,8 @@ def test_an_asset_run_outside_the_jobs_retries_a_locked_warehouse_and_not_bad_da
     asset = reference.build_reference_asset(PROFILE)
     warehouse = Warehouse(path=str(home / "locked.duckdb"))
     holder = _hold_write_lock(home / "locked.duckdb")
-    with dg.DagsterInstance.ephemeral() as instance:
-        _release_after_first_retry(instance, holder)
-        result = dg.materialize([asset], resources={"warehouse": warehouse}, instance=instance, raise_on_error=False)
+    _release_at_first_transient_failure(monkeypatch, holder)
+    result = dg.materialize([asset], resources={"warehouse": warehouse}, raise_on_error=False)
     holder.wait(timeout=30)
     retried = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_UP_FOR_RETRY]
     assert result.success and retried

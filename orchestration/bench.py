@@ -253,6 +253,7 @@ def _measure(persons: int, seed: int, profile: str, home: Path, baseline_timeout
     from assets.synthetic import generate
     from orchestration.refresh import run_refresh
 
+    load_before = os.getloadavg()
     with scratch_environment(home), Sampler() as sampler:
         started = time.time()
         summary = generate(profile, persons, seed, home / "sample")
@@ -282,7 +283,9 @@ def _measure(persons: int, seed: int, profile: str, home: Path, baseline_timeout
         "persons": summary["persons"], "households": summary["households"], "records": int(records),
         "profile": profile, "seed": seed, "commit": commit(),
         "measured_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "machine": machine(), "total_wall_s": round(finished - started, 3),
+        "machine": {**machine(), "load_average": {"before": [round(x, 2) for x in load_before],
+                                                  "after": [round(x, 2) for x in os.getloadavg()]}},
+        "total_wall_s": round(finished - started, 3),
         "peak_rss_mb": round(max(s[2] for s in sampler.samples) / 2**20, 1),
         "stages": [asdict(s) for s in stages], "linkage": linkage, "baselines": baselines,
         "scratch": str(home) if kept else None,
@@ -295,6 +298,8 @@ def markdown(doc: dict) -> str:
     lines = [f"# Sijil benchmark: {doc['persons']:,} persons ({doc['records']:,} person records)", "",
              f"Commit `{doc['commit']}`, measured {doc['measured_at']} on {m['cores']} cores, {m['memory_gb']} GB "
              f"({m['cpu']}), Python {m['python']}; " + ", ".join(f"{k} {v}" for k, v in m["versions"].items()) + ".",
+             "", f"Load average (1, 5, 15 min) {_load(m, 'before')} before, {_load(m, 'after')} after: a load above "
+             f"the cores means the figures shared the machine.",
              "", f"Total {doc['total_wall_s']:.1f} s wall, peak {doc['peak_rss_mb']:,.0f} MB (process tree).", "",
              "| stage | wall s | CPU s | peak MB | rows in | rows out | rows/s |",
              "|---|---:|---:|---:|---:|---:|---:|"]
@@ -314,6 +319,11 @@ def markdown(doc: dict) -> str:
     lines += ["", "Linkage by subset: " + "; ".join(
         f"{k} P {v['precision']:.4f} R {v['recall']:.4f} F1 {v['f1']:.4f}" for k, v in subsets.items()) + "."]
     return "\n".join(lines) + "\n"
+
+
+def _load(machine_doc: dict, when: str) -> str:
+    load = machine_doc.get("load_average", {}).get(when)
+    return " / ".join(f"{x:.2f}" for x in load) if load else "not recorded"
 
 
 def write_results(doc: dict, out: Path) -> Path:

@@ -51,6 +51,8 @@ def test_every_stage_is_measured(bench):
                 "baselines"):
         assert key in doc
     assert doc["persons"] == 1200 and doc["machine"]["cores"] >= 1
+    load = doc["machine"]["load_average"]  # whether the figures shared the machine
+    assert len(load["before"]) == len(load["after"]) == 3 and all(x >= 0 for x in load["before"] + load["after"])
 
 
 def test_linkage_f1_agrees_with_an_independent_count(bench):
@@ -85,6 +87,7 @@ def test_results_are_written_as_json_and_markdown(bench, tmp_path):
     assert text == markdown(doc)
     assert "| stage | wall s | CPU s | peak MB | rows in | rows out | rows/s |" in text
     assert f"{doc['machine']['cores']} cores" in text and "splink_out_of_the_box" in text
+    assert "Load average (1, 5, 15 min)" in text
 
 
 def test_sampler_sees_a_child_process_memory_and_cpu():

@@ -6,9 +6,10 @@ automation of the working copy, retries, and the run sensors that keep the audit
 - ``sijil_refresh`` is every asset under the retry policy, and ``sijil_refresh_monthly`` the
   assets partitioned by month; `sijil materialize` runs both in process against a fresh build
   file, the monthly one over every month in one run.
-- Every asset below ingestion follows its inputs (``AutomationCondition.eager()``): a source
-  re-ingested from the UI brings its staging models, linkage and marts up to date in the working
-  copy, through the automation sensor.
+- Every asset below ingestion follows its inputs in the working copy (:func:`follow_working_copy`,
+  ``eager`` that ignores a refresh's own runs): a source re-ingested from the UI brings its
+  staging models, linkage and marts up to date there, through the automation sensor. A refresh
+  writes a build file, not the working copy, so what it materialises starts nothing.
 - Runs that no refresh has audited (UI, automation, a killed refresh) are appended to the audit
   log by the run sensors; a failed one also writes an alert line.
 - What starts runs by itself (the schedule, the inbox sensor, the automation sensor) is on by
@@ -37,12 +38,27 @@ PARENT_RUN_TAG = "sijil/parent_run"  # on a refresh's inner run: who records it 
 NEW_FILES_TAG = "sijil/new_files"
 
 
+def follow_working_copy() -> dg.AutomationCondition:
+    """``AutomationCondition.eager()`` for the working copy: an asset is requested when one of
+    its inputs was updated there, not when Dagster merely sees it missing, and an update made by
+    a refresh's inner run (tagged PARENT_RUN_TAG) does not count. Such a run wrote its build file,
+    now published or discarded; the working copy did not change. Without this, a refresh that
+    materialises payments in one run and their monthly partitions in the next made the sensor
+    launch the current month's partition against the working copy while the refresh ran."""
+    AC = dg.AutomationCondition
+    updated_here = (AC.newly_updated() & ~AC.executed_with_root_target()
+                    & ~AC.all_new_updates_have_run_tags(tag_keys={PARENT_RUN_TAG})).with_label("updated_in_working_copy")
+    deps_updated = AC.any_deps_match(updated_here | AC.will_be_requested()).with_label("any_deps_updated")
+    return (AC.in_latest_time_window() & deps_updated.since_last_handled() & ~AC.any_deps_missing()
+            & ~AC.any_deps_in_progress() & ~AC.in_progress()).with_label("eager_in_working_copy")
+
+
 def follow_inputs(spec: dg.AssetSpec) -> dg.AssetSpec:
     """Everything below ingestion updates when its inputs do; ingestion is started by the
     schedule, the inbox sensor or a person."""
     if spec.group_name == "raw" or spec.automation_condition is not None:
         return spec
-    return spec.replace_attributes(automation_condition=dg.AutomationCondition.eager())
+    return spec.replace_attributes(automation_condition=follow_working_copy())
 
 
 def starts_runs_by_default(settings: Settings) -> bool:

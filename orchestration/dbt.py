@@ -23,6 +23,7 @@ from assets.profiles import Profile
 from assets.settings import DBT_PROJECT_DIR, get_settings
 from assets.text.check_digits import identifier_check
 from assets.warehouse import Warehouse
+from orchestration.automation import follow_working_copy
 
 UPSTREAM_SELECT = "fqn:sijil.staging fqn:sijil.intermediate"
 MARTS_SELECT = "fqn:sijil.marts resource_type:snapshot"
@@ -80,8 +81,8 @@ class SijilDbtTranslator(DagsterDbtTranslator):
         return LAYER_GROUPS.get(dbt_resource_props.get("schema", ""), "warehouse")
 
     def get_automation_condition(self, dbt_resource_props: Mapping[str, Any]) -> dg.AutomationCondition | None:
-        """Models and snapshots follow their inputs (declarative automation)."""
-        return dg.AutomationCondition.eager()
+        """Models and snapshots follow their inputs in the working copy (declarative automation)."""
+        return follow_working_copy()
 
     def get_description(self, dbt_resource_props: Mapping[str, Any]) -> str:
         return dbt_resource_props.get("description") or f"dbt {dbt_resource_props['resource_type']} {dbt_resource_props['name']}"

@@ -115,7 +115,7 @@ def test_the_daemon_refreshes_a_new_delivery_once_by_itself(daemon_home, tmp_pat
     from assets.operations.audit_log import read_entries
     from assets.operations.config import load_operations_config
     from assets.settings import get_settings
-    from orchestration.automation import NEW_FILES_TAG, PUBLISHED_REFRESH_JOB
+    from orchestration.automation import NEW_FILES_TAG, PARENT_RUN_TAG, PUBLISHED_REFRESH_JOB
 
     home, env = daemon_home
     inbox = home / "sample" / "inbox"
@@ -146,6 +146,9 @@ def test_the_daemon_refreshes_a_new_delivery_once_by_itself(daemon_home, tmp_pat
             later = [t for t in _sensor_ticks(instance, "inbox_sensor") if t.timestamp > run_end]
             assert all(t.status.value == "SKIPPED" and not t.run_ids for t in later)
             assert [r.run_id for r in refreshes()] == [run.run_id]
+            # The refresh wrote its build file, not the working copy: automation started nothing.
+            assert [r.job_name for r in instance.get_runs()
+                    if r.job_name != PUBLISHED_REFRESH_JOB and PARENT_RUN_TAG not in r.tags] == []
     finally:
         _stop(daemon)
     elapsed = time.monotonic() - started

@@ -426,7 +426,7 @@ def test_assets_below_ingestion_follow_their_inputs():
     raw = dg.AssetSpec(["raw", "naf_takaful__payments"], group_name="raw")
     staging = dg.AssetSpec(["staging", "stg_naf_takaful__payments"], group_name="staging", deps=[raw.key])
     assert follow_inputs(raw).automation_condition is None
-    assert follow_inputs(staging).automation_condition.get_label() == "eager"
+    assert follow_inputs(staging).automation_condition.get_label() == "eager_in_working_copy"
 
     @dg.asset(key=raw.key, group_name="raw")
     def raw_asset() -> None: ...
@@ -446,6 +446,39 @@ def test_assets_below_ingestion_follow_their_inputs():
         assert again.total_requested == 0
 
 
+def test_a_refresh_writing_its_build_file_starts_no_automation():
+    """A refresh materialises payments in one run and their monthly partitions in the next, both
+    into its build file (runs tagged PARENT_RUN_TAG): the working copy did not change, so the
+    automation sensor launches nothing between or after them; a run in the working copy (from
+    the UI, untagged) still brings the monthly asset's latest month up to date."""
+    from orchestration.automation import PARENT_RUN_TAG
+
+    months = dg.MonthlyPartitionsDefinition(start_date="2025-01-01", end_offset=1)
+
+    @dg.asset(key=["core", "fct_payment"], group_name="core")
+    def payments() -> None: ...
+
+    @dg.asset(key=["core", "fct_payment_month"], group_name="core", deps=[payments.key], partitions_def=months)
+    def payments_by_month() -> None: ...
+
+    defs = dg.Definitions(assets=dg.map_asset_specs(follow_inputs, [payments, payments_by_month]))
+    latest = months.get_last_partition_key()
+    with dg.instance_for_test() as instance:
+        dg.materialize([payments], instance=instance)  # the working copy, built once from the UI
+        dg.materialize([payments_by_month], instance=instance, partition_key=latest)
+        first = dg.evaluate_automation_conditions(defs=defs, instance=instance)
+        dg.materialize([payments], instance=instance, tags={PARENT_RUN_TAG: "sijil materialize"})
+        between = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=first.cursor)
+        assert between.total_requested == 0
+        dg.materialize([payments_by_month], instance=instance, partition_key=latest,
+                       tags={PARENT_RUN_TAG: "sijil materialize"})
+        after = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=between.cursor)
+        assert after.total_requested == 0
+        dg.materialize([payments], instance=instance)  # re-run from the UI, in the working copy
+        followed = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=after.cursor)
+        assert followed.get_requested_partitions(payments_by_month.key) == {latest}
+
+
 def test_definitions_wire_schedule_sensors_jobs_and_automation(home):
     from orchestration.definitions import build_definitions
 
@@ -459,7 +492,7 @@ def test_definitions_wire_schedule_sensors_jobs_and_automation(home):
         if key.path[0] == "raw":
             assert condition is None, key
         else:
-            assert condition is not None and condition.get_label() == "eager", key
+            assert condition is not None and condition.get_label() == "eager_in_working_copy", key
     refresh = defs.resolve_job_def("sijil_refresh")
     assert refresh.op_retry_policy is not None and refresh.op_retry_policy.backoff == dg.Backoff.EXPONENTIAL
 

@@ -27,9 +27,10 @@ run: install
 	$(SIJIL) generate --profile $${SIJIL_PROFILE:-jordan} --persons $(PERSONS) --seed $(SEED) --out data/sample
 	$(SIJIL) materialize
 
-## make test: the whole test suite
+## make test: the whole test suite, one test module per worker process (TEST_WORKERS, default 2)
+TEST_WORKERS ?= 2
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 ## make ui: the Dagster UI on http://127.0.0.1:3000
 ui: install

@@ -110,19 +110,25 @@ def manifest_target(profile: Profile) -> str:
 
 def prepare_manifest(profile: Profile) -> DbtProject:
     """Parse the dbt project with the profile's vars, so the manifest exists and is current (a fresh
-    clone has none; a changed model or profile parses again)."""
+    clone has none; a changed model or profile parses again). One process parses at a time (a
+    code server, a refresh and a test worker may start together); the others wait, then read it."""
+    import fcntl
+
     target = manifest_target(profile)
     project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target_path=target)
     inputs = [p for p in DBT_PROJECT_DIR.rglob("*") if p.suffix in (".sql", ".yml", ".yaml")
               and "target" not in p.parts and "logs" not in p.parts]
     inputs += [p for p in profile.directory.rglob("*") if p.is_file()]
     manifest = project.manifest_path
-    if not manifest.exists() or max(p.stat().st_mtime for p in inputs) > manifest.stat().st_mtime:
-        # the reference date does not change what is parsed; a fixed one keeps the manifest stable
-        values = dbt_vars(profile, "2000-01-01")
-        subprocess.run([dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
-                        "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", target,
-                        "--vars", json.dumps(values, ensure_ascii=False)], check=True)
+    manifest.parent.mkdir(parents=True, exist_ok=True)
+    with open(manifest.parent.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not manifest.exists() or max(p.stat().st_mtime for p in inputs) > manifest.stat().st_mtime:
+            # the reference date does not change what is parsed; a fixed one keeps the manifest stable
+            values = dbt_vars(profile, "2000-01-01")
+            subprocess.run([dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
+                            "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", target,
+                            "--vars", json.dumps(values, ensure_ascii=False)], check=True)
     return project
 
 

@@ -18,6 +18,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
 from assets.operations.partitions import dbt_month_vars, monthly_partitions
+from assets.operations.retention import load_retention_config, prune_dbt_artifacts
 from assets.operations.retries import final_unless_transient, transient_retry_policy
 from assets.profiles import Profile
 from assets.settings import DBT_PROJECT_DIR, get_settings
@@ -139,6 +140,15 @@ def point_dbt_at(warehouse: Warehouse) -> None:
     os.environ["SIJIL_WAREHOUSE"] = str(path)
 
 
+def run_dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse, profile: Profile,
+                  extra_vars: dict | None = None):
+    """One `dbt build` of the step's selection into the run's warehouse, its events streamed to
+    Dagster; then all but the newest dbt invocation folders are removed (config/retention.yaml)."""
+    point_dbt_at(warehouse)
+    yield from dbt.cli(dbt_build_args(profile, extra_vars=extra_vars), context=context).stream()
+    prune_dbt_artifacts(DBT_PROJECT_DIR / "target", load_retention_config().dbt_artifact_runs)
+
+
 def build_dbt_definitions(profile: Profile) -> dg.Definitions:
     """The dbt assets (two steps around linkage) and the dbt CLI resource."""
     project = prepare_manifest(profile)
@@ -148,16 +158,14 @@ def build_dbt_definitions(profile: Profile) -> dg.Definitions:
                 name="dbt_upstream_assets", pool="duckdb_writer", retry_policy=transient_retry_policy())
     @final_unless_transient
     def dbt_upstream_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
-        point_dbt_at(warehouse)
-        yield from dbt.cli(dbt_build_args(profile), context=context).stream()
+        yield from run_dbt_build(context, dbt, warehouse, profile)
 
     @dbt_assets(manifest=project.manifest_path, select=MARTS_SELECT, exclude=MONTHLY_SELECT,
                 dagster_dbt_translator=translator, name="dbt_marts_assets", pool="duckdb_writer",
                 retry_policy=transient_retry_policy())
     @final_unless_transient
     def dbt_marts_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
-        point_dbt_at(warehouse)
-        yield from dbt.cli(dbt_build_args(profile), context=context).stream()
+        yield from run_dbt_build(context, dbt, warehouse, profile)
 
     @dbt_assets(manifest=project.manifest_path, select=MONTHLY_SELECT, dagster_dbt_translator=translator,
                 name="dbt_monthly_assets", pool="duckdb_writer", retry_policy=transient_retry_policy(),
@@ -165,9 +173,8 @@ def build_dbt_definitions(profile: Profile) -> dg.Definitions:
                 backfill_policy=dg.BackfillPolicy.single_run())
     @final_unless_transient
     def dbt_monthly_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
-        point_dbt_at(warehouse)
         months = dbt_month_vars(context.partition_time_window)  # one month, or a backfill's range in one run
-        yield from dbt.cli(dbt_build_args(profile, extra_vars=months), context=context).stream()
+        yield from run_dbt_build(context, dbt, warehouse, profile, extra_vars=months)
 
     return dg.Definitions(assets=[dbt_upstream_assets, dbt_marts_assets, dbt_monthly_assets],
                           resources={"dbt": dbt_resource(project)})

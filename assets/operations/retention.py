@@ -9,7 +9,9 @@
   recorded in audit.retention_purges, and ingestion leaves their quarantined rows out from then
   on, so a file still in the inbox does not bring them back;
 - the ingestion ledger's rows older than `ledger_days`;
-- Great Expectations Data Docs pages of all but the newest `data_docs_runs` runs.
+- Great Expectations Data Docs pages of all but the newest `data_docs_runs` runs;
+- dbt's artifacts of all but the newest `dbt_artifact_runs` dbt invocations (each dbt step of a
+  refresh also prunes them when it ends: build debris, several MB per invocation).
 
 The purge changes no mart: the core and monitoring tables are fingerprinted before and after,
 and a purge that would change one is not applied. What was purged (counts, files, hashes —
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,13 +31,15 @@ import duckdb
 import yaml
 
 from assets.errors import SijilError
-from assets.settings import CONFIG_DIR, Settings
+from assets.settings import CONFIG_DIR, DBT_PROJECT_DIR, Settings
 
 PURGES_DDL = """
 create table if not exists audit.retention_purges (
     purged_at timestamp, layer varchar, item varchar, sha256 varchar, first_received_at timestamp, rows bigint
 )
 """
+# The folder dagster-dbt gives each dbt invocation under dbt_project/target: <op>-<run id>-<id>.
+DBT_INVOCATION_FOLDER = re.compile(r"^dbt_\w+_assets-[0-9a-f]{7}-[0-9a-f]{7}$")
 # Schemas a purge must leave exactly as they were.
 UNTOUCHED_SCHEMAS = ("core", "monitoring")
 
@@ -45,6 +50,7 @@ class RetentionConfig:
     quarantine_days: int
     ledger_days: int
     data_docs_runs: int
+    dbt_artifact_runs: int
 
 
 @dataclass
@@ -54,12 +60,13 @@ class PurgeReport:
     quarantine_rows: dict[str, int] = field(default_factory=dict)  # table -> rows deleted
     ledger_rows: int = 0
     data_docs_runs: list[str] = field(default_factory=list)
+    dbt_artifact_runs: list[str] = field(default_factory=list)
     versions: int = 0  # kept warehouse versions the purge was applied to
 
     def counts(self) -> dict[str, int]:
         return {"landing_files": len(self.landing_files), "quarantine_rows": sum(self.quarantine_rows.values()),
                 "ledger_rows": self.ledger_rows, "data_docs_runs": len(self.data_docs_runs),
-                "warehouse_versions": self.versions}
+                "dbt_artifact_runs": len(self.dbt_artifact_runs), "warehouse_versions": self.versions}
 
 
 def load_retention_config(path: Path | None = None) -> RetentionConfig:
@@ -69,7 +76,7 @@ def load_retention_config(path: Path | None = None) -> RetentionConfig:
         config = RetentionConfig(**{k: int(raw[k]) for k in RetentionConfig.__dataclass_fields__})
     except (KeyError, TypeError, ValueError) as exc:
         raise SijilError(f"{path}: missing or not a whole number: {exc}") from exc
-    if min(config.landing_days, config.quarantine_days, config.data_docs_runs) < 1:
+    if min(config.landing_days, config.quarantine_days, config.data_docs_runs, config.dbt_artifact_runs) < 1:
         raise SijilError(f"{path}: every retention must be at least 1")
     if config.ledger_days < max(config.landing_days, config.quarantine_days):
         raise SijilError(f"{path}: ledger_days must be at least landing_days and quarantine_days "
@@ -181,6 +188,20 @@ def prune_data_docs(roots: list[Path], keep_runs: int) -> list[str]:
     return expired
 
 
+def prune_dbt_artifacts(target: Path, keep_runs: int) -> list[str]:
+    """Keep the newest `keep_runs` dbt invocation folders under dbt's target directory (manifest,
+    run results, compiled SQL and log of one `dbt build` each); return the folders removed.
+    The profiles' parsed manifests (target/<profile>/) are not invocation folders and stay."""
+    if not target.is_dir():
+        return []
+    folders = sorted((p for p in target.iterdir() if p.is_dir() and DBT_INVOCATION_FOLDER.match(p.name)),
+                     key=lambda p: p.stat().st_mtime)
+    expired = folders[: max(0, len(folders) - keep_runs)]
+    for folder in expired:
+        shutil.rmtree(folder, ignore_errors=True)  # a concurrent prune may have removed it already
+    return [folder.name for folder in expired]
+
+
 def _drop_links_to_missing_pages(root: Path) -> None:
     """Remove the index rows that point to pages just pruned (GX rebuilds the index at its next
     run; until then the offline copy must not hold dead links)."""
@@ -248,4 +269,5 @@ def purge(settings: Settings, config: RetentionConfig, now: dt.datetime | None =
     report.data_docs_runs = prune_data_docs(
         [gx / "gx" / "gx" / "uncommitted", gx / "gx" / "gx" / "uncommitted" / "data_docs" / "local_site",
          gx / "data_docs"], config.data_docs_runs)
+    report.dbt_artifact_runs = prune_dbt_artifacts(DBT_PROJECT_DIR / "target", config.dbt_artifact_runs)
     return report

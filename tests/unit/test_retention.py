@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import time
 
 import duckdb
 import pytest
@@ -28,7 +29,8 @@ CONTRACT = parse_source_contract({
                     "amount": {"source": "AMOUNT", "type": "decimal", "required": True, "min": 0.01}}}},
 })
 NOW = dt.datetime(2026, 6, 1, 12, 0)
-CONFIG = RetentionConfig(landing_days=365, quarantine_days=90, ledger_days=400, data_docs_runs=2)
+CONFIG = RetentionConfig(landing_days=365, quarantine_days=90, ledger_days=400, data_docs_runs=2,
+                         dbt_artifact_runs=30)
 
 
 def _ingest(path, inbox, load_id):
@@ -136,7 +138,7 @@ def test_purged_quarantine_rows_do_not_come_back_at_the_next_load(home):
 def test_a_second_purge_finds_nothing_more(home):
     purge(home, CONFIG, now=NOW)
     again = purge(home, CONFIG, now=NOW)
-    assert again.counts() == {"landing_files": 0, "quarantine_rows": 0, "ledger_rows": 0, "data_docs_runs": 0,
+    assert again.counts() == {"landing_files": 0, "quarantine_rows": 0, "ledger_rows": 0, "data_docs_runs": 0, "dbt_artifact_runs": 0,
                               "warehouse_versions": 1}
 
 
@@ -149,9 +151,28 @@ def test_prune_keeps_everything_within_the_limit(tmp_path):
 def test_retention_config_is_checked(tmp_path):
     assert load_retention_config().ledger_days >= load_retention_config().quarantine_days
     bad = tmp_path / "r.yaml"
-    bad.write_text("landing_days: 30\nquarantine_days: 30\nledger_days: 10\ndata_docs_runs: 3\n", encoding="utf-8")
+    bad.write_text("landing_days: 30\nquarantine_days: 30\nledger_days: 10\ndata_docs_runs: 3\n"
+                   "dbt_artifact_runs: 3\n", encoding="utf-8")
     with pytest.raises(SijilError, match="ledger_days must be at least"):
         load_retention_config(bad)
     bad.write_text("landing_days: 30\n", encoding="utf-8")
     with pytest.raises(SijilError, match="missing"):
         load_retention_config(bad)
+
+
+def test_dbt_invocation_folders_are_pruned_to_the_newest_and_manifests_stay(tmp_path):
+    from assets.operations.retention import prune_dbt_artifacts
+
+    target = tmp_path / "target"
+    names = [f"dbt_marts_assets-{i:07x}-abcdef{i}" for i in range(5)]
+    for age, name in enumerate(names):  # names[0] newest
+        folder = target / name
+        folder.mkdir(parents=True)
+        (folder / "manifest.json").write_text("{}", encoding="utf-8")
+        os.utime(folder, (time.time() - 60 * (age + 1),) * 2)
+    (target / "jordan").mkdir()  # a profile's parsed manifest, not an invocation
+    (target / "jordan" / "manifest.json").write_text("{}", encoding="utf-8")
+    os.utime(target / "jordan", (time.time() - 86400,) * 2)
+    assert sorted(prune_dbt_artifacts(target, 2)) == sorted(names[2:])
+    assert sorted(p.name for p in target.iterdir()) == sorted([*names[:2], "jordan"])
+    assert prune_dbt_artifacts(target, 2) == [] and prune_dbt_artifacts(tmp_path / "absent", 2) == []

@@ -88,7 +88,9 @@ def build_linkage_assets(profile: Profile) -> list:
             "dagster/row_count": counts[0], "master_persons": counts[1], "incremental": True,
             "new_records": result.new_records, "new_records_joined_existing": result.joined_existing,
             "new_master_persons": result.new_persons, "bridging_records": result.bridges,
-            "model_path": str(model_path), "linkage_mode_reason": decision.reason})
+            "model_path": str(model_path), "linkage_mode_reason": decision.reason,
+            "seconds_by_phase": dg.MetadataValue.json(result.seconds),
+            "cpu_seconds_by_phase": dg.MetadataValue.json(result.cpu_seconds)})
         yield dg.MaterializeResult(asset_key=["linkage", "predictions"], metadata={
             "dagster/row_count": counts[2], "pairs_scored_now": result.pairs_scored})
         yield dg.MaterializeResult(asset_key=["linkage", "review_queue"], metadata={

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
 from assets.errors import SijilError
 from assets.linkage.model import FEATURES_SQL, model_version
+from assets.linkage.resources import PhaseClock, work_connection
 from assets.linkage.run import MENTIONS, table_exists, reasons_sql, stop_if_large_batch
 
 
@@ -41,13 +42,16 @@ class IncrementalResult:
     new_persons: int
     bridges: int
     pairs_scored: int
+    seconds: dict[str, float] = field(default_factory=dict)  # wall seconds per phase
+    cpu_seconds: dict[str, float] = field(default_factory=dict)
 
 
 def link_new_mentions(con: duckdb.DuckDBPyConnection, config: dict, model_path: Path,
-                      accept_large_batch: bool = False) -> IncrementalResult:
+                      accept_large_batch: bool = False, features: str | None = None) -> IncrementalResult:
     """Link the mentions of intermediate.int_person_mentions that linkage.person_clusters does
     not hold yet; appends to linkage.person_clusters, linkage.predictions and
-    linkage.review_queue. Needs a saved model of the current version."""
+    linkage.review_queue. Needs a saved model of the current version. `features`: a relation
+    holding the mentions' features, when the run has computed them already."""
     from splink import DuckDBAPI, Linker
 
     if not model_path.exists() or not table_exists(con, "linkage", "person_clusters"):
@@ -57,15 +61,17 @@ def link_new_mentions(con: duckdb.DuckDBPyConnection, config: dict, model_path: 
     if saved.get("sijil_model_version") != model_version(config):
         raise SijilError("config/linkage.yaml or the name rules changed since the model was trained: "
                          "run a full linkage (it retrains) instead of an incremental one")
-    features = con.sql(f"""
+    clock = PhaseClock()
+    registry = con.sql(f"""
         select f.*, c.mention_id is null as is_new
-        from ({FEATURES_SQL.format(table=MENTIONS)}) f
+        from {features or f"({FEATURES_SQL.format(table=MENTIONS)})"} f
         left join linkage.person_clusters c on c.mention_id = f.unique_id
     """).to_arrow_table()
-    work = duckdb.connect()
+    clock.lap("features")
+    work = work_connection(config)  # bounded and spilling like the full linkage's
     try:
         db_api = DuckDBAPI(connection=work)
-        everyone = db_api.register(features, table_name="mentions")
+        everyone = db_api.register(registry, table_name="mentions")
         new = db_api.register(work.sql("select * exclude (is_new) from mentions where is_new").to_arrow_table(),
                               table_name="new_mentions")
         linked = db_api.register(work.sql("select * exclude (is_new) from mentions where not is_new").to_arrow_table(),
@@ -76,9 +82,12 @@ def link_new_mentions(con: duckdb.DuckDBPyConnection, config: dict, model_path: 
         linker = Linker(everyone, saved["splink_settings"], log_level=logging.ERROR)
         for column in _tf_columns(linker):
             linker.table_management.compute_tf_table(column)
+        clock.lap("term_frequencies")
         review, auto = float(config["thresholds"]["review"]), float(config["thresholds"]["auto_link"])
         between = linker.inference.predict_between(new, linked, threshold_match_probability=review)
+        clock.lap("predict_between")
         within = linker.inference.predict_within(new, threshold_match_probability=review)
+        clock.lap("predict_within")
         reasons = reasons_sql(linker)
         work.execute(f"""
             create table edges as
@@ -87,6 +96,7 @@ def link_new_mentions(con: duckdb.DuckDBPyConnection, config: dict, model_path: 
             from (select * from {between.physical_name} union all by name select * from {within.physical_name})
         """)
         clusters = _assign(work, con, auto)
+        clock.lap("cluster")
         con.register("new_clusters", clusters)
         con.register("new_edges", work.sql("select * from edges").to_arrow_table())
         if not accept_large_batch:
@@ -95,6 +105,8 @@ def link_new_mentions(con: duckdb.DuckDBPyConnection, config: dict, model_path: 
         result = _write(con, auto, n_new)
         con.unregister("new_clusters")
         con.unregister("new_edges")
+        clock.lap("write")
+        result.seconds, result.cpu_seconds = clock.seconds, clock.cpu_seconds
         return result
     finally:
         work.close()

@@ -48,7 +48,7 @@ def prepare(source: Path, truth_dir: Path, factor: int, db: Path) -> None:
                    m.household_ref || {suffix} as household_ref,
                    -- three letters per copy: two copies' numbers differ in three characters, never in the
                    -- one digit the model forgives as a typing slip
-                   case when k = 0 then m.national_id else m.national_id || repeat(chr(64 + k), 3) end as national_id,
+                   case when k = 0 then m.national_id else m.national_id || repeat(chr(cast(64 + k as integer)), 3) end as national_id,
                    case when k = 0 then m.phone else substr(m.phone, 1, 3) || lpad(cast(k as varchar), 2, '0') || substr(m.phone, 6) end as phone,
                    m.birth_date - to_days(cast(k * 400 as integer)) as birth_date,
                    case when k = 0 then m.birth_date_is_jan1 else false end as birth_date_is_jan1)
@@ -91,7 +91,8 @@ def run_step(step: str, db: Path, batch: int) -> dict:
         con.execute(f"insert into {MENTIONS} select * from held_back")
         decision, result = link_registry(con, config, model)
         out.update(mode=decision.mode, reason=decision.reason, new_records=result.new_records,
-                   joined_existing=result.joined_existing, new_persons=result.new_persons)
+                   joined_existing=result.joined_existing, new_persons=result.new_persons,
+                   phases_wall_s=result.seconds, phases_cpu_s=result.cpu_seconds)
         con.execute("drop table held_back")
     elif step == "evaluate":
         cost = comparisons_per_rule(con, config)

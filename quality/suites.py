@@ -66,8 +66,10 @@ def _rule_column(name: str) -> str:
 
 
 def _consistency(rule: dict, mostly: float) -> Expectation:
+    """A cross-field rule; its own `mostly` (config/quality.yaml) replaces the default tolerance."""
     return Expectation("ExpectColumnValuesToBeInSet",
-                       {"column": _rule_column(rule["name"]), "value_set": [True], "mostly": mostly},
+                       {"column": _rule_column(rule["name"]), "value_set": [True],
+                        "mostly": float(rule.get("mostly", mostly))},
                        "consistency", rule["rule"])
 
 

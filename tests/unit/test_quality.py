@@ -337,3 +337,18 @@ def test_results_table_definition_matches_the_dbt_macro():
         return [" ".join(part.split()) for part in body.split(",")]
 
     assert columns(RESULTS_DDL) == columns(macro)
+
+
+def test_a_consistency_rule_may_set_its_own_tolerance():
+    """config/quality.yaml's tolerance applies to every cross-field rule unless the rule sets its
+    own `mostly` (dim_household's head age, which rests on the linkage, lets 1 in 10,000 through)."""
+    from quality.suites import mart_suite
+
+    config = load_quality_config()
+    spec = {"consistency": [{"name": "strict", "rule": "holds on every row", "expect": "true"},
+                            {"name": "lenient", "rule": "holds nearly always", "expect": "true", "mostly": 0.99}]}
+    suite = mart_suite(load_profile("jordan"), "dim_household", spec, config)
+    mostly = {e.kwargs["column"]: e.kwargs["mostly"] for e in suite.expectations if e.dimension == "consistency"}
+    assert mostly == {"rule__strict": config["tolerance"]["consistency"], "rule__lenient": 0.99}
+    shipped = next(r for r in config["marts"]["suites"]["dim_household"]["consistency"] if r["name"] == "head_at_least_15")
+    assert 0.999 <= shipped["mostly"] < 1

@@ -19,6 +19,7 @@ import datetime as dt
 
 import dagster as dg
 
+from assets.operations.retries import final_unless_transient, transient_retry_policy
 from assets.profiles import SEVERITIES, EntityContract, Profile, SourceContract
 from assets.settings import get_settings
 from assets.warehouse import Warehouse
@@ -98,7 +99,9 @@ def _freshness_checks(profile: Profile, severity: str):
                                description=f"A new {e.name} file from {c.source} at least every {c.cadence_days} "
                                            f"days (severity {c.severity})") for c, e in targets]
 
-    @dg.multi_asset_check(specs=specs, name=f"quality_freshness_{severity}", can_subset=True, pool=CHECK_POOL)
+    @dg.multi_asset_check(specs=specs, name=f"quality_freshness_{severity}", can_subset=True, pool=CHECK_POOL,
+                          retry_policy=transient_retry_policy())
+    @final_unless_transient
     def _check(context: dg.AssetCheckExecutionContext, warehouse: Warehouse):
         with warehouse.connect() as con:
             for contract, entity in targets:
@@ -115,7 +118,9 @@ def _source_suite_checks(profile: Profile, severity: str):
                                            f"{c.severity}): completeness, validity, uniqueness, consistency")
              for c, e in targets]
 
-    @dg.multi_asset_check(specs=specs, name=f"quality_source_suites_{severity}", can_subset=True, pool=CHECK_POOL)
+    @dg.multi_asset_check(specs=specs, name=f"quality_source_suites_{severity}", can_subset=True, pool=CHECK_POOL,
+                          retry_policy=transient_retry_policy())
+    @final_unless_transient
     def _check(context: dg.AssetCheckExecutionContext, warehouse: Warehouse):
         config = load_quality_config()
         with warehouse.connect() as con:
@@ -133,7 +138,9 @@ def _mart_suite_checks(profile: Profile, config: dict):
                                description=f"Great Expectations suite of core.{name} (severity {marts['severity']})")
              for name in marts["suites"]]
 
-    @dg.multi_asset_check(specs=specs, name="quality_mart_suites", can_subset=True, pool=CHECK_POOL)
+    @dg.multi_asset_check(specs=specs, name="quality_mart_suites", can_subset=True, pool=CHECK_POOL,
+                          retry_policy=transient_retry_policy())
+    @final_unless_transient
     def _check(context: dg.AssetCheckExecutionContext, warehouse: Warehouse):
         current = load_quality_config()
         with warehouse.connect() as con:

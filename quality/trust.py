@@ -48,8 +48,9 @@ def build_trust_assets(profile: Profile) -> list:
             "rows_quarantined": int(frame.rows_quarantined.sum()), "rows_lost": int(frame.rows_lost.sum()),
             "trust_report": dg.MetadataValue.md("\n".join(table))})
 
-    @dg.asset_check(asset=trust_report, blocking=True,
+    @dg.asset_check(asset=trust_report, blocking=True, retry_policy=transient_retry_policy(),
                     description="Nothing lost and every control total reconciled; a failure stops the publish")
+    @final_unless_transient
     def every_file_reconciles(warehouse: Warehouse) -> dg.AssetCheckResult:
         with warehouse.connect(read_only=True) as con:
             bad = con.execute("select file from audit.trust_report where not is_reconciled").fetchall()

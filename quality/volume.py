@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from assets.operations.retries import final_unless_transient, transient_retry_policy
 from assets.profiles import EntityContract, Profile, SourceContract
 from assets.warehouse import Warehouse
 
@@ -36,8 +37,10 @@ def _volume_check(contract: SourceContract, entity: EntityContract, max_drop: fl
     critical = contract.severity == "critical"
 
     @dg.asset_check(asset=dg.AssetKey(["raw", entity.table]), name="volume_within_expected", blocking=critical,
+                    retry_policy=transient_retry_policy(),
                     description=f"Rows received not more than {max_drop:.0%} below the previous delivery "
                                 "(an empty or truncated export)")
+    @final_unless_transient
     def volume_within_expected(warehouse: Warehouse) -> dg.AssetCheckResult:
         with warehouse.connect(read_only=True) as con:
             current, previous = volume_change(con, contract.source, entity.name)

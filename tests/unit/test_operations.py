@@ -188,6 +188,11 @@ def test_every_asset_carries_the_retry_policy_whatever_launches_its_run(home):
     assert len(computed) > 10
     for assets_def in computed:
         assert assets_def.op.retry_policy == policy, assets_def.node_def.name
+    # The steps that only evaluate checks (GX suites, freshness, volume, trust) retry alike.
+    check_steps = {graph.get(k).assets_def for k in graph.asset_check_keys} - computed
+    assert len(check_steps) > 5
+    for checks_def in check_steps:
+        assert checks_def.op.retry_policy == policy, checks_def.node_def.name
 
 
 def _hold_write_lock(path: Path):

@@ -157,19 +157,25 @@ def build_linkage_assets(profile: Profile) -> list:
         return dg.AssetCheckResult(passed=value >= floor, severity=dg.AssetCheckSeverity.ERROR,
                                    metadata={metric: value, "floor": floor})
 
-    @dg.asset_check(asset=evaluation, blocking=False, description="Pairwise F1 at least config/linkage.yaml's evaluation_min_f1")
+    @dg.asset_check(asset=evaluation, blocking=False, retry_policy=transient_retry_policy(),
+                    description="Pairwise F1 at least config/linkage.yaml's evaluation_min_f1")
+    @final_unless_transient
     def linkage_f1_above_floor(warehouse: Warehouse) -> dg.AssetCheckResult:
         return overall_metric_above_floor(warehouse, "f1", "evaluation_min_f1")
 
     @dg.asset_check(asset=evaluation, blocking=False,
                     description="Blocking recall (true pairs some prediction rule generates) at least "
-                                "config/linkage.yaml's evaluation_min_blocking_recall")
+                                "config/linkage.yaml's evaluation_min_blocking_recall",
+                    retry_policy=transient_retry_policy())
+    @final_unless_transient
     def linkage_blocking_recall_above_floor(warehouse: Warehouse) -> dg.AssetCheckResult:
         return overall_metric_above_floor(warehouse, "blocking_recall", "evaluation_min_blocking_recall")
 
     @dg.asset_check(asset=dg.AssetKey(["core", "dim_person"]), blocking=False,
                     description="Master persons against the generator's true person count (when truth exists): "
-                                "within max_person_count_error of config/linkage.yaml")
+                                "within max_person_count_error of config/linkage.yaml",
+                    retry_policy=transient_retry_policy())
+    @final_unless_transient
     def person_count_against_truth(warehouse: Warehouse) -> dg.AssetCheckResult:
         records = get_settings().truth / "records.parquet"
         with warehouse.connect(read_only=True) as con:

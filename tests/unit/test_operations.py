@@ -189,7 +189,7 @@ def test_every_asset_carries_the_retry_policy_whatever_launches_its_run(home):
     for assets_def in computed:
         assert assets_def.op.retry_policy == policy, assets_def.node_def.name
     # The steps that only evaluate checks (GX suites, freshness, volume, trust) retry alike.
-    check_steps = {graph.get(k).assets_def for k in graph.asset_check_keys} - computed
+    check_steps = {graph.assets_def_for_key(k) for k in graph.asset_check_keys} - computed
     assert len(check_steps) > 5
     for checks_def in check_steps:
         assert checks_def.op.retry_policy == policy, checks_def.node_def.name

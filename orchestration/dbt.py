@@ -5,6 +5,7 @@ Models run in two steps around the Python linkage assets: staging and intermedia
 `monthly` are partitioned by month (`dbt_monthly_assets`), built per month or per backfill range.
 """
 
+import fcntl
 import json
 import os
 import shutil
@@ -113,8 +114,6 @@ def prepare_manifest(profile: Profile) -> DbtProject:
     """Parse the dbt project with the profile's vars, so the manifest exists and is current (a fresh
     clone has none; a changed model or profile parses again). One process parses at a time (a
     code server, a refresh and a test worker may start together); the others wait, then read it."""
-    import fcntl
-
     target = manifest_target(profile)
     project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target_path=target)
     inputs = [p for p in DBT_PROJECT_DIR.rglob("*") if p.suffix in (".sql", ".yml", ".yaml")

@@ -20,9 +20,9 @@ from pathlib import Path
 import duckdb
 
 from assets.errors import SijilError
-from assets.linkage.model import FEATURES_SQL, model_version
+from assets.linkage.model import model_version
 from assets.linkage.resources import PhaseClock, work_connection
-from assets.linkage.run import MENTIONS, table_exists, reasons_sql, stop_if_large_batch
+from assets.linkage.run import MENTION_FEATURES, MENTIONS, table_exists, reasons_sql, stop_if_large_batch
 
 
 def _tf_columns(linker) -> list[str]:
@@ -47,11 +47,11 @@ class IncrementalResult:
 
 
 def link_new_mentions(con: duckdb.DuckDBPyConnection, config: dict, model_path: Path,
-                      accept_large_batch: bool = False, features: str | None = None) -> IncrementalResult:
+                      accept_large_batch: bool = False, features: str = MENTION_FEATURES) -> IncrementalResult:
     """Link the mentions of intermediate.int_person_mentions that linkage.person_clusters does
     not hold yet; appends to linkage.person_clusters, linkage.predictions and
-    linkage.review_queue. Needs a saved model of the current version. `features`: a relation
-    holding the mentions' features, when the run has computed them already."""
+    linkage.review_queue. Needs a saved model of the current version. `features`: as for
+    `link_mentions`."""
     from splink import DuckDBAPI, Linker
 
     if not model_path.exists() or not table_exists(con, "linkage", "person_clusters"):
@@ -64,7 +64,7 @@ def link_new_mentions(con: duckdb.DuckDBPyConnection, config: dict, model_path: 
     clock = PhaseClock()
     registry = con.sql(f"""
         select f.*, c.mention_id is null as is_new
-        from {features or f"({FEATURES_SQL.format(table=MENTIONS)})"} f
+        from {features} f
         left join linkage.person_clusters c on c.mention_id = f.unique_id
     """).to_arrow_table()
     clock.lap("features")

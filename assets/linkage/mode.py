@@ -20,10 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assets.errors import SijilError
-from assets.linkage.model import FEATURES_SQL, model_version
+from assets.linkage.model import model_version
+from assets.linkage.run import MENTION_FEATURES, link_mentions
 
-MENTIONS = "intermediate.int_person_mentions"
-MENTION_FEATURES = f"({FEATURES_SQL.format(table=MENTIONS)})"  # computed where it is read
 FEATURES_TABLE = "linkage_run_features"  # a run's features, computed once (temporary table)
 DECISIONS_FINGERPRINT_SQL = ("select count(*) || ':' || coalesce(bit_xor(hash(mention_id_l, mention_id_r, lower(decision))), 0) "
                              "from linkage.review_decisions")
@@ -113,9 +112,8 @@ def link_registry(con, config: dict, model_path: Path, retrain: bool = False, fu
     incremental path); records the state the next run decides from. Returns the decision and
     the run's result (a LinkResult or an IncrementalResult)."""
     from assets.linkage.incremental import link_new_mentions
-    from assets.linkage.run import link_mentions
 
-    # The features of every mention, computed once: the decision, the incremental linkage and the
+    # The features of every mention, computed once: the decision, the linkage (either path) and the
     # recorded state all read them (three passes over the registry before; 8 s each at 2 M mentions).
     con.execute(f"create or replace temp table {FEATURES_TABLE} as select * from {MENTION_FEATURES}")
     try:
@@ -126,7 +124,8 @@ def link_registry(con, config: dict, model_path: Path, retrain: bool = False, fu
             result = link_new_mentions(con, config, model_path, accept_large_batch=accept_large_batch,
                                        features=FEATURES_TABLE)
         else:
-            result = link_mentions(con, config, model_path, retrain=retrain, accept_large_batch=accept_large_batch)
+            result = link_mentions(con, config, model_path, retrain=retrain, accept_large_batch=accept_large_batch,
+                                   features=FEATURES_TABLE)
         record_state(con, model_path, decision.mode, features=FEATURES_TABLE)
     finally:
         con.execute(f"drop table if exists {FEATURES_TABLE}")

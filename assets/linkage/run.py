@@ -16,6 +16,7 @@ from assets.linkage.model import FEATURES_SQL, model_version, settings, train
 from assets.linkage.resources import PhaseClock, work_connection
 
 MENTIONS = "intermediate.int_person_mentions"
+MENTION_FEATURES = f"({FEATURES_SQL.format(table=MENTIONS)})"  # the features the model reads, of every mention
 
 
 @dataclass
@@ -148,9 +149,10 @@ def export_review_queue(con, path: Path) -> int:
 
 
 def link_mentions(con: duckdb.DuckDBPyConnection, config: dict, model_path: Path, retrain: bool = False,
-                  accept_large_batch: bool = False) -> LinkResult:
+                  accept_large_batch: bool = False, features: str = MENTION_FEATURES) -> LinkResult:
     """Link every person mention in the warehouse; writes linkage.predictions,
-    linkage.person_clusters (stable ids) and linkage.review_queue.
+    linkage.person_clusters (stable ids) and linkage.review_queue. `features`: a relation of the
+    mentions' features (a run that has computed them passes its table).
 
     Two safeguards stop the run before anything is written: a cluster larger than
     max_cluster_size, and (unless `accept_large_batch`) a batch of new mentions that joins
@@ -159,7 +161,7 @@ def link_mentions(con: duckdb.DuckDBPyConnection, config: dict, model_path: Path
     from splink.clustering import cluster_pairwise_predictions_at_threshold
 
     clock = PhaseClock()
-    features = con.sql(FEATURES_SQL.format(table=MENTIONS)).to_arrow_table()
+    features = con.sql(f"select * from {features}").to_arrow_table()
     n = features.num_rows
     clock.lap("features")
     work = work_connection(config)

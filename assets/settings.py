@@ -15,6 +15,10 @@ CONFIG_DIR = REPO_ROOT / "config"
 # The profile used when SIJIL_PROFILE is not set: the one place code names a country.
 DEFAULT_PROFILE = "jordan"
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+# What one DuckDB connection to the warehouse may hold in memory before it spills to disk
+# (dbt's connections and the Python assets' alike); DuckDB's own default is 80 % of the machine.
+# Ingestion and linkage set tighter limits of their own (assets/ingestion/load.py, config/linkage.yaml).
+DEFAULT_DUCKDB_MEMORY_LIMIT = "4GB"
 
 
 def profiles_dir() -> Path:
@@ -35,6 +39,7 @@ class Settings:
     mode: str  # "sample" or "production"
     reference_date: dt.date  # the date ages and plausible birth dates are reckoned at (default: today)
     operations_config: Path = CONFIG_DIR / "operations.yaml"  # schedule, sensors, retries, alerts, audit log
+    duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT  # per warehouse connection, DuckDB's syntax ("4GB")
 
     @property
     def is_production(self) -> bool:
@@ -56,6 +61,7 @@ def get_settings() -> Settings:
         mode=os.environ.get("SIJIL_MODE", "sample"),
         reference_date=_reference_date(os.environ.get("SIJIL_REFERENCE_DATE")),
         operations_config=Path(os.environ.get("SIJIL_OPERATIONS_CONFIG", CONFIG_DIR / "operations.yaml")).resolve(),
+        duckdb_memory_limit=os.environ.get("SIJIL_DUCKDB_MEMORY_LIMIT") or DEFAULT_DUCKDB_MEMORY_LIMIT,
     )
 
 

@@ -27,7 +27,8 @@ class Warehouse(dg.ConfigurableResource):
         path = self.resolved_path()
         if not read_only:
             path.parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(path), read_only=read_only)
+        con = duckdb.connect(str(path), read_only=read_only,
+                             config={"memory_limit": get_settings().duckdb_memory_limit})
         try:
             if not read_only:
                 for schema in LAYER_SCHEMAS:

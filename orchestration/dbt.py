@@ -133,10 +133,12 @@ def prepare_manifest(profile: Profile) -> DbtProject:
 
 
 def point_dbt_at(warehouse: Warehouse) -> None:
-    """dbt's profile reads SIJIL_WAREHOUSE: make it the file this run's Python assets write."""
+    """dbt's profile reads SIJIL_WAREHOUSE and SIJIL_DUCKDB_MEMORY_LIMIT: make them the file this
+    run's Python assets write and the memory limit their connections have."""
     path = warehouse.resolved_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     os.environ["SIJIL_WAREHOUSE"] = str(path)
+    os.environ["SIJIL_DUCKDB_MEMORY_LIMIT"] = get_settings().duckdb_memory_limit
 
 
 def run_dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse, profile: Profile,

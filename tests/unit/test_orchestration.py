@@ -8,6 +8,7 @@ import json
 import dagster as dg
 
 from assets.profiles import load_profile
+from assets.settings import DBT_PROJECT_DIR
 from orchestration.dbt import SijilDbtTranslator, dbt_build_args, dbt_vars
 
 PROFILE = load_profile("jordan")
@@ -51,3 +52,27 @@ def test_definitions_load_with_every_layer(monkeypatch, tmp_path):
     # the linkage assets sit between the dbt intermediate and core models
     assert dg.AssetKey(["intermediate", "int_person_mentions"]) in graph.get(dg.AssetKey(["linkage", "person_clusters"])).parent_keys
     assert dg.AssetKey(["linkage", "person_clusters"]) in graph.get(dg.AssetKey(["core", "fct_grievance"])).parent_keys
+
+
+def test_every_warehouse_connection_has_the_memory_limit_the_setting_names(monkeypatch, tmp_path):
+    """The Python assets' connections and dbt's (through the profile) spill beyond
+    SIJIL_DUCKDB_MEMORY_LIMIT instead of taking DuckDB's default of 80 % of the machine."""
+    import os
+
+    import yaml
+
+    from assets.warehouse import Warehouse
+    from orchestration.dbt import point_dbt_at
+
+    monkeypatch.setenv("SIJIL_DUCKDB_MEMORY_LIMIT", "1GB")
+    warehouse = Warehouse(path=str(tmp_path / "w.duckdb"))
+    with warehouse.connect() as con:
+        assert con.execute("select current_setting('memory_limit')").fetchall()[0][0] == "953.6 MiB"
+    with warehouse.connect(read_only=True) as con:
+        assert con.execute("select current_setting('memory_limit')").fetchall()[0][0] == "953.6 MiB"
+    monkeypatch.delenv("SIJIL_DUCKDB_MEMORY_LIMIT")
+    monkeypatch.setenv("SIJIL_WAREHOUSE", "unset")  # monkeypatch restores both after the test
+    point_dbt_at(warehouse)  # the run's setting (here the default) reaches dbt's environment
+    assert os.environ["SIJIL_DUCKDB_MEMORY_LIMIT"] == "4GB"
+    profile = yaml.safe_load((DBT_PROJECT_DIR / "profiles.yml").read_text())["sijil"]["outputs"]["warehouse"]
+    assert profile["settings"]["memory_limit"] == "{{ env_var('SIJIL_DUCKDB_MEMORY_LIMIT', '4GB') }}"

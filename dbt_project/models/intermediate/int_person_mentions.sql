@@ -14,23 +14,39 @@ with mentions as (
         ('governorate_code', 'varchar', 'null')]) }}
 ),
 
+-- The name keys are computed once per distinct name, not once per row: a country's names
+-- repeat (a few thousand distinct values across millions of mentions), and the keys are long
+-- chains of regular expressions.
+names as (
+    select name, sj_translit(name) as translit, sj_skeleton(name) as skeleton
+    from (
+        select distinct unnest([first_name_norm, father_name_norm, grandfather_name_norm, family_name_norm]) as name
+        from mentions
+    )
+    where name is not null
+),
+
 features as (
     select
-        *,
-        sj_translit(first_name_norm) as first_name_translit,
-        sj_translit(father_name_norm) as father_name_translit,
-        sj_translit(grandfather_name_norm) as grandfather_name_translit,
-        sj_translit(family_name_norm) as family_name_translit,
-        sj_skeleton(first_name_norm) as first_name_skeleton,
-        sj_skeleton(father_name_norm) as father_name_skeleton,
-        sj_skeleton(grandfather_name_norm) as grandfather_name_skeleton,
-        sj_skeleton(family_name_norm) as family_name_skeleton,
-        nullif(concat_ws(' ', first_name_norm, father_name_norm, grandfather_name_norm, family_name_norm), '') as full_name_norm,
-        case when regexp_matches(coalesce(first_name_norm, '') || coalesce(family_name_norm, ''), '[ء-ي]')
+        m.*,
+        n1.translit as first_name_translit,
+        n2.translit as father_name_translit,
+        n3.translit as grandfather_name_translit,
+        n4.translit as family_name_translit,
+        n1.skeleton as first_name_skeleton,
+        n2.skeleton as father_name_skeleton,
+        n3.skeleton as grandfather_name_skeleton,
+        n4.skeleton as family_name_skeleton,
+        nullif(concat_ws(' ', m.first_name_norm, m.father_name_norm, m.grandfather_name_norm, m.family_name_norm), '') as full_name_norm,
+        case when regexp_matches(coalesce(m.first_name_norm, '') || coalesce(m.family_name_norm, ''), '[ء-ي]')
              then 'ar' else 'latin' end as name_script,
-        (month(birth_date) = 1 and day(birth_date) = 1) as birth_date_is_jan1
-    from mentions
-    where first_name_norm is not null or national_id is not null
+        (month(m.birth_date) = 1 and day(m.birth_date) = 1) as birth_date_is_jan1
+    from mentions m
+    left join names n1 on n1.name = m.first_name_norm
+    left join names n2 on n2.name = m.father_name_norm
+    left join names n3 on n3.name = m.grandfather_name_norm
+    left join names n4 on n4.name = m.family_name_norm
+    where m.first_name_norm is not null or m.national_id is not null
 )
 
 select * from features

@@ -86,23 +86,46 @@
      where a.alias_norm = sj_norm_name({{ column }}))
 {%- endmacro %}
 
+{% macro sj_name_norms(relation, names='parts') -%}
+    {#- The rows of `relation` (a CTE) with their names normalised: first_name_norm,
+        father_name_norm, grandfather_name_norm, family_name_norm. names='parts' normalises the
+        four name columns; 'full' splits full_name into the four parts. Each distinct name is
+        normalised once, not once per row: the rules are long chains of regular expressions and a
+        country's names repeat (a few thousand distinct values across millions of rows). -#}
+    {%- set parts = ['first_name', 'father_name', 'grandfather_name', 'family_name'] %}
+    {%- if names == 'parts' %}
+    with norms as (
+        select name, sj_norm_name(name) as norm
+        from (select distinct unnest([{{ parts | join(', ') }}]) as name from {{ relation }})
+        where name is not null
+    )
+    select r.*{% for part in parts %}, n{{ loop.index }}.norm as {{ part }}_norm{% endfor %}
+    from {{ relation }} r
+    {%- for part in parts %}
+    left join norms n{{ loop.index }} on n{{ loop.index }}.name = r.{{ part }}
+    {%- endfor %}
+    {%- else %}
+    with norms as (
+        select name{% for part in parts %}, sj_name_part(name, {{ loop.index }}) as {{ part }}_norm{% endfor %}
+        from (select distinct full_name as name from {{ relation }})
+        where name is not null
+    )
+    select r.*{% for part in parts %}, n.{{ part }}_norm{% endfor %}
+    from {{ relation }} r
+    left join norms n on n.name = r.full_name
+    {%- endif %}
+{%- endmacro %}
+
 {% macro sj_person_columns(names='parts') -%}
-    {#- Names as written and normalised, birth date, sex and national number of a person row.
-        names='parts' for four name columns; 'full' splits full_name into the four parts. -#}
+    {#- Names as written and normalised, birth date, sex and national number of a person row of
+        a relation made by sj_name_norms (with the same `names`). -#}
     {%- if names == 'parts' %}
     first_name, father_name, grandfather_name, family_name,
     nullif(concat_ws(' ', first_name, father_name, grandfather_name, family_name), '') as full_name,
-    sj_norm_name(first_name) as first_name_norm,
-    sj_norm_name(father_name) as father_name_norm,
-    sj_norm_name(grandfather_name) as grandfather_name_norm,
-    sj_norm_name(family_name) as family_name_norm,
     {%- else %}
     full_name,
-    sj_name_part(full_name, 1) as first_name_norm,
-    sj_name_part(full_name, 2) as father_name_norm,
-    sj_name_part(full_name, 3) as grandfather_name_norm,
-    sj_name_part(full_name, 4) as family_name_norm,
     {%- endif %}
+    first_name_norm, father_name_norm, grandfather_name_norm, family_name_norm,
     {{ sj_birth_date('birth_date') }} as birth_date,
     {{ sj_invalid('birth_date', sj_birth_date('birth_date')) }} as birth_date_is_invalid,
     {{ sj_sex('sex') }} as sex,

@@ -33,6 +33,10 @@ with source as (
     select * from {{ source('raw', source_name ~ '__members') }}
 ),
 
+named as (
+    {{ sj_name_norms('source', 'parts') }}
+),
+
 renamed as (
     select
         '{{ source_name }}__members:' || member_id as mention_id,
@@ -43,7 +47,7 @@ renamed as (
         lower(trim(relation_to_head)) as relation_to_head,
         {{ sj_bool('has_disability') }} as has_disability,
         {{ sj_provenance() }}
-    from source
+    from named
 )
 
 select * from renamed
@@ -77,6 +81,10 @@ with source as (
     select * from {{ source('raw', source_name ~ '__contributions') }}
 ),
 
+named as (
+    {{ sj_name_norms('source', 'full') }}
+),
+
 renamed as (
     select
         '{{ source_name }}__contributions:' || insured_no as mention_id,
@@ -88,7 +96,7 @@ renamed as (
         lower(trim(sector)) as sector,
         {{ sj_bool('is_active') }} as is_active,
         {{ sj_provenance() }}
-    from source
+    from named
 )
 
 select * from renamed
@@ -98,6 +106,10 @@ select * from renamed
     {#- Pensions in payment, typed and normalised. -#}
 with source as (
     select * from {{ source('raw', source_name ~ '__pensions') }}
+),
+
+named as (
+    {{ sj_name_norms('source', 'full') }}
 ),
 
 renamed as (
@@ -110,7 +122,7 @@ renamed as (
         {{ sj_amount('monthly_amount') }} as monthly_amount,
         {{ sj_date('started_on') }} as started_on,
         {{ sj_provenance() }}
-    from source
+    from named
 )
 
 select * from renamed

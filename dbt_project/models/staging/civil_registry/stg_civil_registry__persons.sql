@@ -4,17 +4,21 @@ with source as (
     select * from {{ source('raw', 'civil_registry__persons') }}
 ),
 
+named as (
+    {{ sj_name_norms('source', 'parts') }}
+),
+
 renamed as (
     select
-        'civil_registry__persons:' || source.national_id as mention_id,
-        source.national_id as record_key,
+        'civil_registry__persons:' || named.national_id as mention_id,
+        named.national_id as record_key,
         {{ sj_person_columns('parts') }},
         family_book_no,
         {{ sj_governorate_code('governorate') }} as governorate_code,
         mother_name,
         sj_norm_name(mother_name) as mother_name_norm,
         {{ sj_provenance() }}
-    from source
+    from named
 )
 
 select * from renamed

@@ -5,6 +5,10 @@ with source as (
     from {{ source('raw', 'emergency_cash__payments') }}
 ),
 
+named as (
+    {{ sj_name_norms('source', 'full') }}
+),
+
 renamed as (
     select
         'emergency_cash__payments:' || payment_id as mention_id,
@@ -21,7 +25,7 @@ renamed as (
         {{ sj_date('paid_on') }} as paid_on,
         lower(trim(status)) as status,
         {{ sj_provenance() }}
-    from source
+    from named
 )
 
 select * from renamed

@@ -5,6 +5,10 @@ with source as (
     from {{ source('raw', 'grievances__cases') }}
 ),
 
+named as (
+    {{ sj_name_norms('source', 'full') }}
+),
+
 renamed as (
     select
         'grievances__cases:' || grievance_id as mention_id,
@@ -21,7 +25,7 @@ renamed as (
         lower(trim(outcome)) as outcome,
         description,
         {{ sj_provenance() }}
-    from source
+    from named
 )
 
 select * from renamed

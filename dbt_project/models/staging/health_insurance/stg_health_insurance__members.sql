@@ -4,6 +4,10 @@ with source as (
     select * from {{ source('raw', 'health_insurance__members') }}
 ),
 
+named as (
+    {{ sj_name_norms('source', 'parts') }}
+),
+
 renamed as (
     select
         'health_insurance__members:' || insured_id as mention_id,
@@ -16,7 +20,7 @@ renamed as (
         {{ sj_date('started_on') }} as started_on,
         {{ sj_date('ended_on') }} as ended_on,
         {{ sj_provenance() }}
-    from source
+    from named
 )
 
 select * from renamed

@@ -4,6 +4,10 @@ with source as (
     select * from {{ source('raw', 'idp_registry__individuals') }}
 ),
 
+named as (
+    {{ sj_name_norms('source', 'full') }}
+),
+
 renamed as (
     select
         'idp_registry__individuals:' || individual_id as mention_id,
@@ -18,7 +22,7 @@ renamed as (
         {{ sj_date('displaced_on') }} as displaced_on,
         lower(trim(status)) as displacement_status,
         {{ sj_provenance() }}
-    from source
+    from named
 )
 
 select * from renamed

@@ -4,6 +4,10 @@ with source as (
     select * from {{ source('raw', 'labour_programmes__participants') }}
 ),
 
+named as (
+    {{ sj_name_norms('source', 'parts') }}
+),
+
 renamed as (
     select
         'labour_programmes__participants:' || participant_id as mention_id,
@@ -18,7 +22,7 @@ renamed as (
         lower(trim(outcome)) as outcome,
         {{ sj_date('placed_on') }} as placed_on,
         {{ sj_provenance() }}
-    from source
+    from named
 )
 
 select * from renamed

@@ -4,6 +4,10 @@ with source as (
     select * from {{ source('raw', 'mosd_services__cases') }}
 ),
 
+named as (
+    {{ sj_name_norms('source', 'parts') }}
+),
+
 renamed as (
     select
         'mosd_services__cases:' || case_id as mention_id,
@@ -20,7 +24,7 @@ renamed as (
         {{ sj_invalid('closed_on', sj_date('closed_on')) }} as closed_on_is_invalid,
         lower(trim(outcome)) as outcome,
         {{ sj_provenance() }}
-    from source
+    from named
 )
 
 select * from renamed

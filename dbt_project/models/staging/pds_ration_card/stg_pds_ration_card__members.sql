@@ -10,6 +10,10 @@ families as (
     select ration_card_no, governorate_code from {{ ref('stg_pds_ration_card__families') }}
 ),
 
+named as (
+    {{ sj_name_norms('source', 'parts') }}
+),
+
 renamed as (
     select
         'pds_ration_card__members:' || member_id as mention_id,
@@ -21,7 +25,7 @@ renamed as (
         {{ sj_person_columns('parts') }},
         lower(trim(relation_to_head)) as relation_to_head,
         {{ sj_provenance() }}
-    from source
+    from named
 )
 
 select r.*, f.governorate_code

@@ -4,6 +4,10 @@ with source as (
     select * from {{ source('raw', 'school_enrolment__enrolments') }}
 ),
 
+named as (
+    {{ sj_name_norms('source', 'parts') }}
+),
+
 renamed as (
     select
         'school_enrolment__enrolments:' || student_id as mention_id,
@@ -18,7 +22,7 @@ renamed as (
         {{ sj_integer('grade') }} as grade,
         lower(trim(status)) as status,
         {{ sj_provenance() }}
-    from source
+    from named
 )
 
 select * from renamed

@@ -4,6 +4,10 @@ with source as (
     select *, null::varchar as national_id from {{ source('raw', 'unhcr_refugees__individuals') }}
 ),
 
+named as (
+    {{ sj_name_norms('source', 'parts') }}
+),
+
 renamed as (
     select
         'unhcr_refugees__individuals:' || individual_id as mention_id,
@@ -18,7 +22,7 @@ renamed as (
         lower(trim(relationship_to_pa)) as relationship_to_pa,
         {{ sj_date('registered_on') }} as registered_on,
         {{ sj_provenance() }}
-    from source
+    from named
 )
 
 select * from renamed

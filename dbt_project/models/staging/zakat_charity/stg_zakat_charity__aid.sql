@@ -5,6 +5,10 @@ with source as (
     from {{ source('raw', 'zakat_charity__aid') }}
 ),
 
+named as (
+    {{ sj_name_norms('source', 'full') }}
+),
+
 renamed as (
     select
         'zakat_charity__aid:' || aid_id as mention_id,
@@ -19,7 +23,7 @@ renamed as (
         {{ sj_amount('amount') }} as amount,
         {{ sj_date('aid_on') }} as aid_on,
         {{ sj_provenance() }}
-    from source
+    from named
 )
 
 select * from renamed

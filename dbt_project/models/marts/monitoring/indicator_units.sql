@@ -6,6 +6,13 @@
     Population coverage (K1, K2, T1, F2, X1, X4) counts registered units in the numerator and
     takes its denominator from the statistics office's estimates (ref_population,
     ref_households): separate numerator and denominator rows. -#}
+{#- Each indicator's CTE is a part, inserted by a statement of its own (macros/insert_by_part.sql):
+    one statement for all of them holds every part's joins at once. -#}
+{%- set parts = ['k1', 'k2', 'k3', 'k4', 'k5', 'k6', 'k7', 'k8', 'k9', 'k10', 'k11',
+                 't1', 't2', 't3', 't4', 't5', 'f1', 'f2', 'f3', 'f4',
+                 's1', 's2', 's3', 's5', 'x1', 'x2', 'x4', 'x6', 'x7'] %}
+{{ config(materialized='insert_by_part', parts=parts) }}
+
 with periods as (
     select * from {{ ref('indicator_periods') }}
 ),
@@ -526,16 +533,9 @@ x7 as (
 ),
 
 final as (
-    select * from k1
-    union all select * from k2 union all select * from k3 union all select * from k4 union all select * from k5
-    union all select * from k6 union all select * from k7 union all select * from k8 union all select * from k9
-    union all select * from k10 union all select * from k11
-    union all select * from t1 union all select * from t2 union all select * from t3 union all select * from t4
-    union all select * from t5
-    union all select * from f1 union all select * from f2 union all select * from f3 union all select * from f4
-    union all select * from s1 union all select * from s2 union all select * from s3 union all select * from s5
-    union all select * from x1 union all select * from x2 union all select * from x4 union all select * from x6
-    union all select * from x7
+    {%- for part in parts %}
+    select * from {{ part }}{{ ' union all' if not loop.last }}
+    {%- endfor %}
 )
 
 select * from final

@@ -61,7 +61,7 @@ def evaluate_suite(con, suite: Suite, run_id: str, sample_rows: int, with_docs: 
         description=("failed: " + "; ".join(f"{o.rule} ({o.unexpected_count} of {o.element_count})" for o in failed))
         if failed else f"{len(outcomes)} expectations met",
         metadata={"expectations": len(outcomes), "failed": len(failed), "rows_in_table": frames.table_rows,
-                  "rows_validated": len(frames.rows), "sampled": frames.keys is not None,
+                  "rows_validated": len(frames.rows), "sampled": frames.table_rows > len(frames.rows),
                   "failed_rules": [f"{o.rule}: {o.unexpected_count} of {o.element_count}" for o in failed],
                   "data_docs": str(data_docs_dir() / "index.html") if with_docs else ""})
 

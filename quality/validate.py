@@ -46,14 +46,20 @@ class Frames:
 
 
 def read_frames(con, suite: Suite, sample_rows: int) -> Frames:
-    """The suite's frame from the warehouse; sampled (repeatably) above `sample_rows` rows."""
-    total = con.execute(f"select count(*) from ({suite.query})").fetchall()[0][0]
-    if total <= sample_rows:
-        return Frames(con.execute(suite.query).df(), None, total)
+    """The suite's frame from the warehouse; sampled (repeatably) above `sample_rows` rows.
+
+    A reservoir sample of a table no larger than the reservoir is the whole table, so one pass
+    tells both; only a table that fills the reservoir has its keys read (whose count is the
+    table's rows). Each pass computes the staging view again, so none is spent on a count alone."""
     rows = con.execute(f"select * from ({suite.query}) using sample reservoir({int(sample_rows)} rows) "
                        f"repeatable (42)").df()
-    keys = con.execute(suite.key_query).df() if suite.key_query else None
-    return Frames(rows, keys, total)
+    if len(rows) < sample_rows:
+        return Frames(rows, None, len(rows))
+    if suite.key_query:
+        keys = con.execute(suite.key_query).df()
+        return Frames(rows, keys, len(keys))
+    total = con.execute(f"select count(*) from ({suite.query})").fetchall()[0][0]
+    return Frames(rows, None, total)
 
 
 def _number(value) -> float | None:

@@ -352,3 +352,25 @@ def test_a_consistency_rule_may_set_its_own_tolerance():
     assert mostly == {"rule__strict": config["tolerance"]["consistency"], "rule__lenient": 0.99}
     shipped = next(r for r in config["marts"]["suites"]["dim_household"]["consistency"] if r["name"] == "head_at_least_15")
     assert 0.999 <= shipped["mostly"] < 1
+
+
+def test_frames_read_the_whole_table_or_a_repeatable_sample_with_every_key():
+    """One pass reads a small table whole; a larger one gives a repeatable sample, every key
+    and the table's true size, with or without a key query."""
+    import duckdb
+
+    from quality.expectations import Suite
+    from quality.validate import read_frames
+
+    con = duckdb.connect()
+    con.execute("create table t as select range as id, range % 7 as v from range(1000)")
+    suite = Suite(name="t", asset_key=("x", "t"), source=None, severity="critical", query="select * from t",
+                  key_query="select id from t")
+    whole = read_frames(con, suite, 5000)
+    assert len(whole.rows) == 1000 and whole.keys is None and whole.table_rows == 1000
+    sampled = read_frames(con, suite, 100)
+    assert len(sampled.rows) == 100 and len(sampled.keys) == 1000 and sampled.table_rows == 1000
+    assert sampled.rows.equals(read_frames(con, suite, 100).rows)  # repeatable
+    no_keys = read_frames(con, Suite(name="t", asset_key=("x", "t"), source=None, severity="critical",
+                                     query="select * from t"), 100)
+    assert len(no_keys.rows) == 100 and no_keys.keys is None and no_keys.table_rows == 1000

@@ -40,14 +40,21 @@ NEW_FILES_TAG = "sijil/new_files"
 
 def follow_working_copy() -> dg.AutomationCondition:
     """``AutomationCondition.eager()`` for the working copy: an asset is requested when one of
-    its inputs was updated there, not when Dagster merely sees it missing, and an update made by
-    a refresh's inner run (tagged PARENT_RUN_TAG) does not count. Such a run wrote its build file,
-    now published or discarded; the working copy did not change. Without this, a refresh that
-    materialises payments in one run and their monthly partitions in the next made the sensor
-    launch the current month's partition against the working copy while the refresh ran."""
+    its inputs was updated there, not when Dagster merely sees it missing. An input whose latest
+    update came from a refresh's inner run (tagged PARENT_RUN_TAG) does not count: that run wrote
+    its build file, now published or discarded; the working copy did not change. Without this, a
+    refresh that materialises payments in one run and their monthly partitions in the next made
+    the sensor launch the current month's partition against the working copy while it ran.
+
+    The latest update's run (``executed_with_tags``), not "every update since the last tick"
+    (``all_new_updates_have_run_tags``): the latter finds nothing to look at when the sensor's
+    previous tick saw no event at all, as on a new instance, while ``newly_updated`` then counts
+    every materialisation — a refresh's first run then started automation. The price: an input
+    updated from the UI and then by a refresh within one tick (60 s) is not followed; and an
+    input must be unpartitioned, as every input here is (tested)."""
     AC = dg.AutomationCondition
     updated_here = (AC.newly_updated() & ~AC.executed_with_root_target()
-                    & ~AC.all_new_updates_have_run_tags(tag_keys={PARENT_RUN_TAG})).with_label("updated_in_working_copy")
+                    & ~AC.executed_with_tags(tag_keys={PARENT_RUN_TAG})).with_label("updated_in_working_copy")
     deps_updated = AC.any_deps_match(updated_here | AC.will_be_requested()).with_label("any_deps_updated")
     return (AC.in_latest_time_window() & deps_updated.since_last_handled() & ~AC.any_deps_missing()
             & ~AC.any_deps_in_progress() & ~AC.in_progress()).with_label("eager_in_working_copy")

@@ -147,8 +147,10 @@ def test_the_daemon_refreshes_a_new_delivery_once_by_itself(daemon_home, tmp_pat
             assert all(t.status.value == "SKIPPED" and not t.run_ids for t in later)
             assert [r.run_id for r in refreshes()] == [run.run_id]
             # The refresh wrote its build file, not the working copy: automation started nothing.
-            assert [r.job_name for r in instance.get_runs()
-                    if r.job_name != PUBLISHED_REFRESH_JOB and PARENT_RUN_TAG not in r.tags] == []
+            started_by_automation = [(r.job_name, sorted(k.to_user_string() for k in r.asset_selection or ()),
+                                      dict(r.tags)) for r in instance.get_runs()
+                                     if r.job_name != PUBLISHED_REFRESH_JOB and PARENT_RUN_TAG not in r.tags]
+            assert started_by_automation == []
     finally:
         _stop(daemon)
     elapsed = time.monotonic() - started

@@ -40,13 +40,20 @@ def table_exists(con, schema: str, name: str) -> bool:
                             [schema, name]).fetchall()[0][0])
 
 
+def training_sample_sql(table: str, limit: int, seed: int) -> str:
+    """The `limit` records with the smallest hash of (record id, seed): a uniform random sample
+    that, unlike DuckDB's reservoir sample (repeatable only on one thread), is the same whatever
+    the threads or the order the rows arrive in, so the same records train the same model."""
+    return f"select * from {table} order by hash(unique_id, {seed}), unique_id limit {limit}"
+
+
 def load_or_train(work, linker_input, config: dict, model_path: Path, retrain: bool, records: int):
     """A Linker with trained parameters: from the saved JSON when its version matches.
 
-    Training reads at most config's training.max_records records, a random sample (records
-    sampled alike keep the share of matching pairs among all pairs, so the prior and u are
-    estimated without bias, and EM's blocked pairs stay plenty); the model then scores every
-    record, with term frequencies from all of them."""
+    Training reads at most config's training.max_records records, a random sample chosen by
+    hash (:func:`training_sample_sql`; records sampled alike keep the share of matching pairs
+    among all pairs, so the prior and u are estimated without bias, and EM's blocked pairs stay
+    plenty); the model then scores every record, with term frequencies from all of them."""
     from splink import Linker
 
     version = model_version(config)
@@ -60,9 +67,8 @@ def load_or_train(work, linker_input, config: dict, model_path: Path, retrain: b
         # sample's must not stand in for the whole registry's when scoring.
         from splink import DuckDBAPI
 
-        sample = work.sql(
-            f"select * from {linker_input.physical_name} using sample reservoir({limit} rows) "
-            f"repeatable ({int(config['training']['seed'])})").to_arrow_table()
+        sample = work.sql(training_sample_sql(linker_input.physical_name, limit, int(config["training"]["seed"])))
+        sample = sample.to_arrow_table()
         with work_connection(config) as training_con:
             trainer = Linker(DuckDBAPI(connection=training_con).register(sample, table_name="training_sample"),
                              settings(config), log_level=logging.ERROR)

@@ -15,7 +15,10 @@ truth. Then, each in a process of its own, reporting wall and CPU seconds and pe
   evaluate     the linkage/evaluation asset's work: blocking analysis, then accuracy and blocking
                recall against the truth, overall, without a national number and by sex
 
-    .venv/bin/python tests/perf/linkage_at_scale.py WAREHOUSE.duckdb TRUTH_DIR [FACTOR] [--batch 10000]
+    .venv/bin/python tests/perf/linkage_at_scale.py WAREHOUSE.duckdb TRUTH_DIR [FACTOR] [--batch 10000] [--seed N]
+
+--seed sets training.seed (which records train the model, and Splink's sampling): train and
+evaluate with several seeds to see how much accuracy depends on the training sample.
 
 Scratch files go to $TMPDIR/sijil_linkage_scale. Not a test: a measuring tool.
 """
@@ -65,7 +68,7 @@ def prepare(source: Path, truth_dir: Path, factor: int, db: Path) -> None:
     con.close()
 
 
-def run_step(step: str, db: Path, batch: int) -> dict:
+def run_step(step: str, db: Path, batch: int, seed: int | None) -> dict:
     """One step in this process (called by the child)."""
     from assets.linkage.blocking import blocking_recall, comparisons_per_rule
     from assets.linkage.evaluate import pairwise_scores
@@ -74,6 +77,8 @@ def run_step(step: str, db: Path, batch: int) -> dict:
 
     config = load_config()
     config["batch_safeguard"]["min_new_records"] = 10**9  # a benchmark, not a check of the batch
+    if seed is not None:
+        config["training"]["seed"] = seed
     model = db.parent / "model.json"
     con = duckdb.connect(str(db))
     started = time.perf_counter()
@@ -113,10 +118,15 @@ def run_step(step: str, db: Path, batch: int) -> dict:
 def main() -> None:
     args = sys.argv[1:]
     if args[0] == "--step":
-        print(json.dumps(run_step(args[1], Path(args[2]), int(args[3]))))
+        print(json.dumps(run_step(args[1], Path(args[2]), int(args[3]), int(args[4]) if len(args) > 4 else None)))
         return
-    batch = int(args[args.index("--batch") + 1]) if "--batch" in args else 10_000
-    args = [a for a in args if a != "--batch" and a != str(batch)]
+    options = {}
+    for name in ("--batch", "--seed"):
+        if name in args:
+            at = args.index(name)
+            options[name] = int(args[at + 1])
+            del args[at:at + 2]
+    batch, seed = options.get("--batch", 10_000), options.get("--seed")
     source, truth_dir = Path(args[0]), Path(args[1])
     factor = int(args[2]) if len(args) > 2 else 1
     steps = os.environ.get("STEPS", "train,relink,incremental,evaluate").split(",")
@@ -126,14 +136,15 @@ def main() -> None:
         prepare(source, truth_dir, factor, db)
     for step in steps:
         started = time.perf_counter()
-        child = subprocess.Popen([sys.executable, __file__, "--step", step, str(db), str(batch)],
+        child = subprocess.Popen([sys.executable, __file__, "--step", step, str(db), str(batch),
+                                  *([str(seed)] if seed is not None else [])],
                                  stdout=subprocess.PIPE, text=True)
         output = child.stdout.read()
         _, status, usage = os.wait4(child.pid, 0)  # this child's own resource use
         if status:
             raise SystemExit(f"step {step} failed")
         result = json.loads(output.strip().splitlines()[-1])
-        result.update(process_wall_s=round(time.perf_counter() - started, 1),
+        result.update(seed=seed, process_wall_s=round(time.perf_counter() - started, 1),
                       process_cpu_s=round(usage.ru_utime + usage.ru_stime, 1), peak_rss_mb=round(usage.ru_maxrss / 1024))
         print(json.dumps(result), flush=True)
 

@@ -363,3 +363,25 @@ def test_a_large_share_of_new_mentions_is_relinked_in_full(warehouse):
     con.execute("insert into intermediate.int_person_mentions select * from intermediate.held_back")
     decision = decide(con, config, model)
     assert decision.mode == "full" and decision.new_mentions == 300 and "more than 25%" in decision.reason
+
+
+def test_the_training_sample_is_the_same_whatever_the_row_order_and_threads():
+    """Which records train the model must not depend on how DuckDB scans them: the same records
+    in another order, on one thread or several, give the same sample; another seed another."""
+    import duckdb
+
+    from assets.linkage.run import training_sample_sql
+
+    def sample(order: str, threads: int, seed: int = 42) -> list[str]:
+        con = duckdb.connect(config={"threads": threads})
+        con.execute(f"create table mentions as select 'm' || i as unique_id, i % 7 as x "
+                    f"from range(200000) t(i) order by {order}")
+        return sorted(r[0] for r in con.execute(training_sample_sql("mentions", 5000, seed)).fetchall())
+
+    first = sample("i", 1)
+    assert len(first) == len(set(first)) == 5000
+    assert sample("hash(i)", 2) == first == sample("i desc", 2)
+    assert len(set(sample("i", 2, seed=7)) & set(first)) < 500  # about 5000²/200000 = 125 by chance
+    # uniform: each tenth of the ids holds about a tenth of the sample
+    tenths = [sum(1 for m in first if int(m[1:]) // 20000 == t) for t in range(10)]
+    assert min(tenths) > 400 and max(tenths) < 600, tenths

@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -30,13 +31,15 @@ from orchestration.automation import follow_working_copy
 UPSTREAM_SELECT = "fqn:sijil.staging fqn:sijil.intermediate"
 MARTS_SELECT = "fqn:sijil.marts resource_type:snapshot"
 MONTHLY_SELECT = "tag:monthly"  # models partitioned by period_month (assets/operations/partitions.py)
+PARSE_STATE = "partial_parse.msgpack"  # dbt's parse state, for partial parsing
 LAYER_GROUPS = {"staging": "staging", "intermediate": "intermediate", "core": "core",
                 "monitoring": "monitoring", "snapshots": "snapshots"}
 
 
-def dbt_vars(profile: Profile, reference_date: str) -> dict[str, Any]:
-    """The country profile's values every dbt model reads through var(), and the run's reference
-    date (ages, plausible birth dates, the calendar's end)."""
+def dbt_vars(profile: Profile) -> dict[str, Any]:
+    """The country profile's values every dbt model reads through var(). They change only with
+    the profile, so dbt's partial parsing holds from one run to the next; what changes per run is
+    in :func:`dbt_run_env`."""
     ids = profile.identifiers
     values = {
         "date_formats": list(profile.date_formats),
@@ -57,17 +60,25 @@ def dbt_vars(profile: Profile, reference_date: str) -> dict[str, Any]:
         "sources": [contract.source for contract in profile.sources],
         "feeds": dict(profile.raw.get("feeds") or {}),
         "indicator_sources": dict(profile.raw.get("indicator_sources") or {}),
-        "reference_date": reference_date,
     }
     return values
 
 
-def dbt_build_args(profile: Profile, extra_vars: dict | None = None) -> list[str]:
-    """`dbt build` arguments for one run: models, their tests and snapshots, with profile vars and
-    the reference date read now (a long-running code location must not keep the day it loaded)
-    (and, for monthly models, the months to build)."""
-    values = {**dbt_vars(profile, get_settings().reference_date.isoformat()), **(extra_vars or {})}
-    return ["build", "--vars", json.dumps(values, ensure_ascii=False)]
+def dbt_run_env(months: dict[str, str] | None = None) -> dict[str, str]:
+    """What changes from one dbt run to the next, passed as environment variables the macros read
+    (`sj_reference_date()`, `period_month_from()`/`period_month_to()`): the reference date, read
+    now (a long-running code location must not keep the day it loaded), and for monthly models the
+    months [from, to) to build (every month otherwise). Not vars: dbt parses the whole project
+    again when a var changes, but only the files that read an environment variable when it does."""
+    months = months or {}
+    return {"SIJIL_RUN_REFERENCE_DATE": get_settings().reference_date.isoformat(),
+            "SIJIL_RUN_MONTH_FROM": months.get("min_period_month", "1900-01-01"),
+            "SIJIL_RUN_MONTH_TO": months.get("max_period_month", "9999-12-01")}
+
+
+def dbt_build_args(profile: Profile) -> list[str]:
+    """`dbt build` arguments: models, their tests and snapshots, with the profile's vars."""
+    return ["build", "--vars", json.dumps(dbt_vars(profile), ensure_ascii=False)]
 
 
 class SijilDbtTranslator(DagsterDbtTranslator):
@@ -124,29 +135,44 @@ def prepare_manifest(profile: Profile) -> DbtProject:
     with open(manifest.parent.with_suffix(".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not manifest.exists() or max(p.stat().st_mtime for p in inputs) > manifest.stat().st_mtime:
-            # the reference date does not change what is parsed; a fixed one keeps the manifest stable
-            values = dbt_vars(profile, "2000-01-01")
+            values = dbt_vars(profile)
             subprocess.run([dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
                             "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", target,
                             "--vars", json.dumps(values, ensure_ascii=False)], check=True)
     return project
 
 
-def point_dbt_at(warehouse: Warehouse) -> None:
+def point_dbt_at(warehouse: Warehouse, months: dict[str, str] | None = None) -> None:
     """dbt's profile reads SIJIL_WAREHOUSE and SIJIL_DUCKDB_MEMORY_LIMIT: make them the file this
-    run's Python assets write and the memory limit their connections have."""
+    run's Python assets write and the memory limit their connections have; and set the run's
+    reference date and months (:func:`dbt_run_env`)."""
     path = warehouse.resolved_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     os.environ["SIJIL_WAREHOUSE"] = str(path)
     os.environ["SIJIL_DUCKDB_MEMORY_LIMIT"] = get_settings().duckdb_memory_limit
+    os.environ.update(dbt_run_env(months))
 
 
 def run_dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse, profile: Profile,
-                  extra_vars: dict | None = None):
+                  months: dict[str, str] | None = None):
     """One `dbt build` of the step's selection into the run's warehouse, its events streamed to
-    Dagster; then all but the newest dbt invocation folders are removed (config/retention.yaml)."""
-    point_dbt_at(warehouse)
-    yield from dbt.cli(dbt_build_args(profile, extra_vars=extra_vars), context=context).stream()
+    Dagster; then all but the newest dbt invocation folders are removed (config/retention.yaml).
+
+    Each invocation writes to a folder of its own, which starts from the profile's last parse
+    state (`target/<profile>/partial_parse.msgpack`) and hands its own back when it succeeds: dbt
+    then parses only what changed since (nothing, in the later steps of a refresh, whose build
+    file is always at the same path) instead of the whole project."""
+    point_dbt_at(warehouse, months)
+    state = DBT_PROJECT_DIR / manifest_target(profile) / PARSE_STATE
+    target = DBT_PROJECT_DIR / "target" / f"{context.op_execution_context.op.name}-{context.run.run_id[:7]}-{uuid.uuid4().hex[:7]}"
+    target.mkdir(parents=True)
+    if state.exists():
+        shutil.copyfile(state, target / PARSE_STATE)
+    yield from dbt.cli(dbt_build_args(profile), context=context, target_path=target).stream()
+    if (target / PARSE_STATE).exists():
+        handed_back = state.with_name(f"{PARSE_STATE}.{target.name}")
+        shutil.copyfile(target / PARSE_STATE, handed_back)
+        os.replace(handed_back, state)
     prune_dbt_artifacts(DBT_PROJECT_DIR / "target", load_retention_config().dbt_artifact_runs)
 
 
@@ -175,7 +201,7 @@ def build_dbt_definitions(profile: Profile) -> dg.Definitions:
     @final_unless_transient
     def dbt_monthly_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
         months = dbt_month_vars(context.partition_time_window)  # one month, or a backfill's range in one run
-        yield from run_dbt_build(context, dbt, warehouse, profile, extra_vars=months)
+        yield from run_dbt_build(context, dbt, warehouse, profile, months=months)
 
     return dg.Definitions(assets=[dbt_upstream_assets, dbt_marts_assets, dbt_monthly_assets],
                           resources={"dbt": dbt_resource(project)})

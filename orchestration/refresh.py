@@ -138,7 +138,9 @@ def _build_and_publish(select: str | None, settings: Settings, parent_run_id: st
     from assets.publish.wap import begin_build, discard, publish
 
     started = time.monotonic()
-    build = begin_build(settings, time.strftime("%Y%m%dT%H%M%S"))
+    # One name for every refresh's build (one refresh at a time: the lock): dbt's profile points at
+    # it, and a path that stays the same lets dbt parse only what changed since the last refresh.
+    build = begin_build(settings, "refresh")
     previous = os.environ.get("SIJIL_WAREHOUSE")
     os.environ["SIJIL_WAREHOUSE"] = str(build)
     try:

@@ -30,8 +30,10 @@
 {%- endmacro %}
 
 {% macro sj_reference_date() -%}
-    {#- The run's reference date (Sijil passes SIJIL_REFERENCE_DATE or today; dbt alone: the run's day). -#}
-    cast('{{ var("reference_date", run_started_at.strftime("%Y-%m-%d")) }}' as date)
+    {#- The run's reference date: Sijil sets SIJIL_RUN_REFERENCE_DATE (SIJIL_REFERENCE_DATE or
+        today) for each run; dbt alone, the run's day. An environment variable, not a var, so that
+        a new day re-parses only the files that read it. -#}
+    cast('{{ env_var("SIJIL_RUN_REFERENCE_DATE", run_started_at.strftime("%Y-%m-%d")) }}' as date)
 {%- endmacro %}
 
 {% macro sj_birth_date(column) -%}

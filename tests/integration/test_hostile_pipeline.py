@@ -177,12 +177,13 @@ def test_above_the_threshold_orphan_payments_fail_the_build(hostile, tmp_path):
     home, env, _, _ = hostile
     copy = tmp_path / "copy.duckdb"
     shutil.copyfile(home / "warehouse" / "sijil.duckdb", copy)
-    values = {**dbt_vars(load_profile("jordan"), "2025-12-31"), "orphan_payment_max_share": 0.0}
+    values = {**dbt_vars(load_profile("jordan")), "orphan_payment_max_share": 0.0}
     done = subprocess.run([dbt_executable(), "test", "--select", "orphan_payments,test_name:sj_orphan_share_within",
                            "--vars", json.dumps(values, ensure_ascii=False), "--project-dir", str(DBT_PROJECT_DIR),
                            "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(tmp_path / "target"),
                            "--log-path", str(tmp_path / "logs")],
-                          env={**env, "SIJIL_WAREHOUSE": str(copy)}, capture_output=True, text=True, timeout=600)
+                          env={**env, "SIJIL_WAREHOUSE": str(copy), "SIJIL_RUN_REFERENCE_DATE": "2025-12-31"},
+                          capture_output=True, text=True, timeout=600)
     assert done.returncode != 0 and "ERROR=1" in done.stdout, done.stdout[-2000:]
     with duckdb.connect(str(copy), read_only=True) as c:
         table = c.execute("select table_schema, table_name from information_schema.tables "

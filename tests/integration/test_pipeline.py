@@ -31,6 +31,18 @@ def test_refresh_succeeds(refreshed):
         assert result.rows_by_layer.get(layer, 0) > 0, layer
 
 
+def test_a_refresh_parses_the_dbt_project_once(refreshed):
+    """The marts step starts from the parse state the staging step handed back, with the same vars
+    and the same build path: dbt parses nothing again (it used to parse the whole project in
+    every step)."""
+    from assets.settings import DBT_PROJECT_DIR
+
+    result, _ = refreshed
+    [folder] = (DBT_PROJECT_DIR / "target").glob(f"dbt_marts_assets-{result.run_id[:7]}-*")
+    log = (folder / "dbt.log").read_text(encoding="utf-8")
+    assert "PartialParsingSkipParsing" in log and "UnableToPartialParse" not in log
+
+
 def test_every_row_is_loaded_or_quarantined(con):
     ledger = con.execute(
         "select sum(rows_received), sum(rows_loaded), sum(rows_quarantined), sum(rows_lost) "

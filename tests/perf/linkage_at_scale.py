@@ -15,10 +15,11 @@ truth. Then, each in a process of its own, reporting wall and CPU seconds and pe
   evaluate     the linkage/evaluation asset's work: blocking analysis, then accuracy and blocking
                recall against the truth, overall, without a national number and by sex
 
-    .venv/bin/python tests/perf/linkage_at_scale.py WAREHOUSE.duckdb TRUTH_DIR [FACTOR] [--batch 10000] [--seed N]
+    .venv/bin/python tests/perf/linkage_at_scale.py WAREHOUSE.duckdb TRUTH_DIR [FACTOR] [--batch 10000] [--seed N] [--max-records N]
 
---seed sets training.seed (which records train the model, and Splink's sampling): train and
-evaluate with several seeds to see how much accuracy depends on the training sample.
+--seed sets training.seed (which records train the model, and Splink's sampling) and
+--max-records training.max_records (0: every record): train and evaluate with several to see
+how much accuracy depends on the training sample.
 
 Scratch files go to $TMPDIR/sijil_linkage_scale. Not a test: a measuring tool.
 """
@@ -68,7 +69,7 @@ def prepare(source: Path, truth_dir: Path, factor: int, db: Path) -> None:
     con.close()
 
 
-def run_step(step: str, db: Path, batch: int, seed: int | None) -> dict:
+def run_step(step: str, db: Path, batch: int, training: dict) -> dict:
     """One step in this process (called by the child)."""
     from assets.linkage.blocking import blocking_recall, comparisons_per_rule
     from assets.linkage.evaluate import pairwise_scores
@@ -77,8 +78,7 @@ def run_step(step: str, db: Path, batch: int, seed: int | None) -> dict:
 
     config = load_config()
     config["batch_safeguard"]["min_new_records"] = 10**9  # a benchmark, not a check of the batch
-    if seed is not None:
-        config["training"]["seed"] = seed
+    config["training"].update(training)
     model = db.parent / "model.json"
     con = duckdb.connect(str(db))
     started = time.perf_counter()
@@ -118,15 +118,17 @@ def run_step(step: str, db: Path, batch: int, seed: int | None) -> dict:
 def main() -> None:
     args = sys.argv[1:]
     if args[0] == "--step":
-        print(json.dumps(run_step(args[1], Path(args[2]), int(args[3]), int(args[4]) if len(args) > 4 else None)))
+        print(json.dumps(run_step(args[1], Path(args[2]), int(args[3]), json.loads(args[4]))))
         return
     options = {}
-    for name in ("--batch", "--seed"):
+    for name in ("--batch", "--seed", "--max-records"):
         if name in args:
             at = args.index(name)
             options[name] = int(args[at + 1])
             del args[at:at + 2]
-    batch, seed = options.get("--batch", 10_000), options.get("--seed")
+    batch = options.get("--batch", 10_000)
+    training = {key: options[name] for key, name in (("seed", "--seed"), ("max_records", "--max-records"))
+                if name in options}
     source, truth_dir = Path(args[0]), Path(args[1])
     factor = int(args[2]) if len(args) > 2 else 1
     steps = os.environ.get("STEPS", "train,relink,incremental,evaluate").split(",")
@@ -136,15 +138,14 @@ def main() -> None:
         prepare(source, truth_dir, factor, db)
     for step in steps:
         started = time.perf_counter()
-        child = subprocess.Popen([sys.executable, __file__, "--step", step, str(db), str(batch),
-                                  *([str(seed)] if seed is not None else [])],
+        child = subprocess.Popen([sys.executable, __file__, "--step", step, str(db), str(batch), json.dumps(training)],
                                  stdout=subprocess.PIPE, text=True)
         output = child.stdout.read()
         _, status, usage = os.wait4(child.pid, 0)  # this child's own resource use
         if status:
             raise SystemExit(f"step {step} failed")
         result = json.loads(output.strip().splitlines()[-1])
-        result.update(seed=seed, process_wall_s=round(time.perf_counter() - started, 1),
+        result.update(training=training, process_wall_s=round(time.perf_counter() - started, 1),
                       process_cpu_s=round(usage.ru_utime + usage.ru_stime, 1), peak_rss_mb=round(usage.ru_maxrss / 1024))
         print(json.dumps(result), flush=True)
 

@@ -44,7 +44,7 @@ def test_python_and_duckdb_agree():
 def test_jordan_declares_no_check_digit():
     profile = load_profile("jordan")
     assert identifier_check(profile.identifiers, "national_id") == "none"
-    assert dbt_vars(profile, "2025-12-31")["national_id_check"] == "none"
+    assert dbt_vars(profile)["national_id_check"] == "none"
 
 
 def test_a_profile_declaring_a_check_passes_it_to_staging_and_an_unknown_one_fails(tmp_path):
@@ -57,6 +57,6 @@ def test_a_profile_declaring_a_check_passes_it_to_staging_and_an_unknown_one_fai
         path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
         return load_profile("luhnland", root)
 
-    assert dbt_vars(profile_checking("luhn", tmp_path / "a"), "2025-12-31")["national_id_check"] == "luhn"
+    assert dbt_vars(profile_checking("luhn", tmp_path / "a"))["national_id_check"] == "luhn"
     with pytest.raises(SijilError, match="check 'crc32' is not one of"):
-        dbt_vars(profile_checking("crc32", tmp_path / "b"), "2025-12-31")
+        dbt_vars(profile_checking("crc32", tmp_path / "b"))

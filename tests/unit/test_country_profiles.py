@@ -154,11 +154,12 @@ def test_a_third_profile_needs_configuration_only(tmp_path, monkeypatch):
     warehouse = Warehouse(path=str(tmp_path / "w.duckdb"))
     assert dg.materialize(build_ingestion_assets(profile), resources={"warehouse": warehouse}).success
 
-    values = json.dumps(dbt_vars(profile, "2025-06-30"), ensure_ascii=False)
+    values = json.dumps(dbt_vars(profile), ensure_ascii=False)
     run = subprocess.run([dbt_executable(), "build", "--select", "fqn:sijil.staging", "fqn:sijil.intermediate",
                           "--vars", values, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
                           "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
-                         env={**os.environ, "SIJIL_WAREHOUSE": str(tmp_path / "w.duckdb"), "DO_NOT_TRACK": "1"},
+                         env={**os.environ, "SIJIL_WAREHOUSE": str(tmp_path / "w.duckdb"), "DO_NOT_TRACK": "1",
+                              "SIJIL_RUN_REFERENCE_DATE": "2025-06-30"},
                          capture_output=True, text=True, timeout=1200)
     assert run.returncode == 0, run.stdout[-4000:]
     manifest = json.loads((tmp_path / "target" / "manifest.json").read_text(encoding="utf-8"))

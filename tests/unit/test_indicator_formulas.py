@@ -186,7 +186,10 @@ def marts(tmp_path_factory):
 
 
 def _dbt_build(path, tmp, select: str, disclosure_k: int) -> None:
-    env = {**os.environ, "SIJIL_WAREHOUSE": str(path), "DO_NOT_TRACK": "1"}
+    # the run's reference date and months: dbt's defaults (today, every month), whatever an
+    # earlier test in this process left in SIJIL_RUN_*
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("SIJIL_RUN_")},
+           "SIJIL_WAREHOUSE": str(path), "DO_NOT_TRACK": "1"}
     dbt_vars = {"disclosure_k": disclosure_k, "pensionable_age": 60, "poverty_line_pc_month": 68}
     run = subprocess.run([dbt_executable(), "build", "--select", select, "--vars", json.dumps(dbt_vars),
                           "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),

@@ -542,7 +542,7 @@ def test_one_monthly_partitions_definition_from_config():
     import datetime as dt
 
     from assets.operations.partitions import dbt_month_vars, monthly_partitions
-    from orchestration.dbt import dbt_build_args
+    from orchestration.dbt import dbt_run_env
 
     months = monthly_partitions()
     keys = months.get_partition_keys()
@@ -552,8 +552,8 @@ def test_one_monthly_partitions_definition_from_config():
     assert monthly_partitions() == months  # one definition, however often it is asked for
     window = months.time_window_for_partition_key("2025-12-01")
     assert dbt_month_vars(window) == {"min_period_month": "2025-12-01", "max_period_month": "2026-01-01"}
-    args = dbt_build_args(PROFILE, extra_vars=dbt_month_vars(window))
-    assert json.loads(args[args.index("--vars") + 1])["max_period_month"] == "2026-01-01"
+    run_env = dbt_run_env(dbt_month_vars(window))
+    assert (run_env["SIJIL_RUN_MONTH_FROM"], run_env["SIJIL_RUN_MONTH_TO"]) == ("2025-12-01", "2026-01-01")
 
 
 def test_monthly_models_have_their_own_partitioned_job(home):

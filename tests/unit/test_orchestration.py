@@ -15,17 +15,22 @@ PROFILE = load_profile("jordan")
 
 
 def test_dbt_vars_come_from_the_profile_and_the_reference_date_from_the_run(monkeypatch):
-    values = dbt_vars(PROFILE, "2026-01-31")
-    assert values["reference_date"] == "2026-01-31"
+    from orchestration.dbt import dbt_run_env
+
+    values = dbt_vars(PROFILE)
     assert values["date_formats"] == list(PROFILE.date_formats)
     assert values["national_id_pattern"] == PROFILE.identifiers["national_id"]["pattern"]
     assert values["source_trust"][0] == PROFILE.source_trust[0]
-    monkeypatch.setenv("SIJIL_REFERENCE_DATE", "2025-12-31")
     args = dbt_build_args(PROFILE)
-    assert args[0] == "build" and json.loads(args[args.index("--vars") + 1])["reference_date"] == "2025-12-31"
+    assert args[0] == "build" and json.loads(args[args.index("--vars") + 1]) == values
+    # what changes per run is not a var (a changed var makes dbt parse the whole project again)
+    assert not {"reference_date", "min_period_month", "max_period_month"} & set(values)
+    monkeypatch.setenv("SIJIL_REFERENCE_DATE", "2025-12-31")
+    assert dbt_run_env() == {"SIJIL_RUN_REFERENCE_DATE": "2025-12-31", "SIJIL_RUN_MONTH_FROM": "1900-01-01",
+                             "SIJIL_RUN_MONTH_TO": "9999-12-01"}
     monkeypatch.delenv("SIJIL_REFERENCE_DATE")
-    args = dbt_build_args(PROFILE)  # read when the step runs: today, not the day the code location loaded
-    assert json.loads(args[args.index("--vars") + 1])["reference_date"] == dt.date.today().isoformat()
+    # read when the step runs: today, not the day the code location loaded
+    assert dbt_run_env()["SIJIL_RUN_REFERENCE_DATE"] == dt.date.today().isoformat()
 
 
 def test_translator_keys_and_groups():

@@ -204,9 +204,12 @@ def dedupe_files(inputs: list[Path], id_column: str, roles: dict[str, str], out:
         raise SijilError("map at least first_name or full_name: names are what links people")
     clock = PhaseClock()
     config = load_config()
+    config["training"].update(config.get("dedupe_training") or {})
     if "national_id" not in roles:
-        config["training"]["deterministic_rules"] = [
-            "l.first_s = r.first_s and l.father_s = r.father_s and l.family_s = r.family_s and l.birth_date = r.birth_date"]
+        # the prior from records that agree on every name part and the birth date the file has
+        agree = ["first_s", *[column for role, column in (("father_name", "father_s"), ("family_name", "family_s"),
+                                                          ("birth_date", "birth_date")) if role in roles]]
+        config["training"]["deterministic_rules"] = [" and ".join(f"l.{c} = r.{c}" for c in agree)]
     with tempfile.TemporaryDirectory() as tmp:
         con = duckdb.connect(str(Path(tmp) / "dedupe.duckdb"))
         limits = config.get("duckdb") or {}

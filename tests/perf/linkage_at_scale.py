@@ -15,11 +15,11 @@ truth. Then, each in a process of its own, reporting wall and CPU seconds and pe
   evaluate     the linkage/evaluation asset's work: blocking analysis, then accuracy and blocking
                recall against the truth, overall, without a national number and by sex
 
-    .venv/bin/python tests/perf/linkage_at_scale.py WAREHOUSE.duckdb TRUTH_DIR [FACTOR] [--batch 10000] [--seed N] [--max-records N]
+    .venv/bin/python tests/perf/linkage_at_scale.py WAREHOUSE.duckdb TRUTH_DIR [FACTOR] [--batch 10000] [--seed N] [--max-records N] [--u-max-pairs N]
 
---seed sets training.seed (which records train the model, and Splink's sampling) and
---max-records training.max_records (0: every record): train and evaluate with several to see
-how much accuracy depends on the training sample.
+--seed sets training.seed (which records train the model, and Splink's sampling),
+--max-records training.max_records (0: every record) and --u-max-pairs training.u_max_pairs:
+train and evaluate with several to see how much accuracy depends on the training samples.
 
 Scratch files go to $TMPDIR/sijil_linkage_scale. Not a test: a measuring tool.
 """
@@ -121,14 +121,14 @@ def main() -> None:
         print(json.dumps(run_step(args[1], Path(args[2]), int(args[3]), json.loads(args[4]))))
         return
     options = {}
-    for name in ("--batch", "--seed", "--max-records"):
+    for name in ("--batch", "--seed", "--max-records", "--u-max-pairs"):
         if name in args:
             at = args.index(name)
             options[name] = int(args[at + 1])
             del args[at:at + 2]
     batch = options.get("--batch", 10_000)
-    training = {key: options[name] for key, name in (("seed", "--seed"), ("max_records", "--max-records"))
-                if name in options}
+    training = {key: options[name] for key, name in (("seed", "--seed"), ("max_records", "--max-records"),
+                                                     ("u_max_pairs", "--u-max-pairs")) if name in options}
     source, truth_dir = Path(args[0]), Path(args[1])
     factor = int(args[2]) if len(args) > 2 else 1
     steps = os.environ.get("STEPS", "train,relink,incremental,evaluate").split(",")

@@ -96,6 +96,29 @@ def test_a_saved_model_is_reused_and_training_reads_a_bounded_sample(sample, tmp
     assert (tmp_path / "first.csv").read_text() == (tmp_path / "again.csv").read_text()
 
 
+def test_dedupe_trains_with_its_own_training_settings(sample, tmp_path, monkeypatch):
+    """config/linkage.yaml's dedupe_training replaces training's settings for `sijil dedupe` only.
+    (A file without a national number or a father's name trains too: the prior's rule uses the
+    name parts the file has; it used to require the father's name and stop on "math domain error".)"""
+    import assets.linkage.dedupe as dedupe
+    from assets.linkage.model import load_config
+
+    trained_with = {}
+    real = dedupe.link_mentions
+
+    def spy(con, config, *args, **kwargs):
+        trained_with.update(config["training"])
+        return real(con, config, *args, **kwargs)
+
+    monkeypatch.setattr(dedupe, "link_mentions", spy)
+    members = next((sample / "inbox" / "naf_takaful").glob("naf_members_*"))
+    dedupe_files([members], "MEMBER_ID", {"first_name": "FIRST_NAME", "family_name": "FAMILY_NAME",
+                                          "birth_date": "BIRTH_DATE"}, tmp_path / "out.csv")
+    config = load_config()
+    assert config["dedupe_training"] and trained_with["u_max_pairs"] == config["dedupe_training"]["u_max_pairs"]
+    assert trained_with["u_max_pairs"] != config["training"]["u_max_pairs"]
+
+
 def _load(tmp_path, text: bytes, name: str = "people.csv", roles=None):
     import duckdb
 

@@ -19,7 +19,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
-from assets.operations.partitions import dbt_month_vars, monthly_partitions
+from assets.operations.partitions import monthly_partitions, run_months
 from assets.operations.retention import load_retention_config, prune_dbt_artifacts
 from assets.operations.retries import final_unless_transient, transient_retry_policy
 from assets.profiles import Profile
@@ -64,16 +64,15 @@ def dbt_vars(profile: Profile) -> dict[str, Any]:
     return values
 
 
-def dbt_run_env(months: dict[str, str] | None = None) -> dict[str, str]:
+def dbt_run_env(months: tuple[str, str] | None = None) -> dict[str, str]:
     """What changes from one dbt run to the next, passed as environment variables the macros read
     (`sj_reference_date()`, `period_month_from()`/`period_month_to()`): the reference date, read
     now (a long-running code location must not keep the day it loaded), and for monthly models the
     months [from, to) to build (every month otherwise). Not vars: dbt parses the whole project
     again when a var changes, but only the files that read an environment variable when it does."""
-    months = months or {}
+    first, end = months or ("1900-01-01", "9999-12-01")
     return {"SIJIL_RUN_REFERENCE_DATE": get_settings().reference_date.isoformat(),
-            "SIJIL_RUN_MONTH_FROM": months.get("min_period_month", "1900-01-01"),
-            "SIJIL_RUN_MONTH_TO": months.get("max_period_month", "9999-12-01")}
+            "SIJIL_RUN_MONTH_FROM": first, "SIJIL_RUN_MONTH_TO": end}
 
 
 def dbt_build_args(profile: Profile) -> list[str]:
@@ -142,7 +141,7 @@ def prepare_manifest(profile: Profile) -> DbtProject:
     return project
 
 
-def point_dbt_at(warehouse: Warehouse, months: dict[str, str] | None = None) -> None:
+def point_dbt_at(warehouse: Warehouse, months: tuple[str, str] | None = None) -> None:
     """dbt's profile reads SIJIL_WAREHOUSE and SIJIL_DUCKDB_MEMORY_LIMIT: make them the file this
     run's Python assets write and the memory limit their connections have; and set the run's
     reference date and months (:func:`dbt_run_env`)."""
@@ -154,7 +153,7 @@ def point_dbt_at(warehouse: Warehouse, months: dict[str, str] | None = None) -> 
 
 
 def run_dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse, profile: Profile,
-                  months: dict[str, str] | None = None):
+                  months: tuple[str, str] | None = None):
     """One `dbt build` of the step's selection into the run's warehouse, its events streamed to
     Dagster; then all but the newest dbt invocation folders are removed (config/retention.yaml).
 
@@ -200,7 +199,7 @@ def build_dbt_definitions(profile: Profile) -> dg.Definitions:
                 backfill_policy=dg.BackfillPolicy.single_run())
     @final_unless_transient
     def dbt_monthly_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
-        months = dbt_month_vars(context.partition_time_window)  # one month, or a backfill's range in one run
+        months = run_months(context.partition_time_window)  # one month, or a backfill's range in one run
         yield from run_dbt_build(context, dbt, warehouse, profile, months=months)
 
     return dg.Definitions(assets=[dbt_upstream_assets, dbt_marts_assets, dbt_monthly_assets],

@@ -13,6 +13,6 @@ def monthly_partitions() -> dg.MonthlyPartitionsDefinition:
     return dg.MonthlyPartitionsDefinition(start_date=config.monthly_start, timezone=config.timezone, end_offset=1)
 
 
-def dbt_month_vars(window: dg.TimeWindow) -> dict[str, str]:
-    """The dbt vars of a run of monthly models: the months [min_period_month, max_period_month)."""
-    return {"min_period_month": window.start.date().isoformat(), "max_period_month": window.end.date().isoformat()}
+def run_months(window: dg.TimeWindow) -> tuple[str, str]:
+    """The months a run of monthly models builds, [first, end) as ISO dates."""
+    return window.start.date().isoformat(), window.end.date().isoformat()

@@ -13,7 +13,8 @@ truth. Then, each in a process of its own, reporting wall and CPU seconds and pe
   incremental  the held-back batch arrives: the linkage takes the incremental path by itself
                (predict_between against the linked registry)
   evaluate     the linkage/evaluation asset's work: blocking analysis, then accuracy and blocking
-               recall against the truth, overall, without a national number and by sex
+               recall against the truth, overall, without a national number, by sex, and without a
+               national number by sex
 
     .venv/bin/python tests/perf/linkage_at_scale.py WAREHOUSE.duckdb TRUTH_DIR [FACTOR] [--batch 10000] [--seed N] [--max-records N] [--u-max-pairs N]
 
@@ -106,7 +107,9 @@ def run_step(step: str, db: Path, batch: int, training: dict) -> dict:
                     "select mention_id, master_person_id as cluster from linkage.person_clusters")
         con.execute(f"create or replace temp table features as {FEATURES_SQL.format(table=MENTIONS)}")
         for name, where in (("overall", "true"), ("no_national_id", "no_national_id"),
-                            ("sex_M", "sex = 'M'"), ("sex_F", "sex = 'F'")):
+                            ("sex_M", "sex = 'M'"), ("sex_F", "sex = 'F'"),
+                            ("no_national_id_M", "no_national_id and sex = 'M'"),
+                            ("no_national_id_F", "no_national_id and sex = 'F'")):
             con.execute(f"create or replace temp view t as select mention_id, person from truth where {where}")
             scores = pairwise_scores(con, "clusters", "t")
             scores.update(blocking_recall(con, "t", "features", config))

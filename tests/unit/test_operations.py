@@ -541,7 +541,7 @@ def test_published_refreshes_queue_one_at_a_time(home):
 def test_one_monthly_partitions_definition_from_config():
     import datetime as dt
 
-    from assets.operations.partitions import dbt_month_vars, monthly_partitions
+    from assets.operations.partitions import monthly_partitions, run_months
     from orchestration.dbt import dbt_run_env
 
     months = monthly_partitions()
@@ -551,8 +551,8 @@ def test_one_monthly_partitions_definition_from_config():
     assert keys[-1] >= f"{now.year:04d}-{now.month:02d}-01"[:7]  # the current month is a partition too
     assert monthly_partitions() == months  # one definition, however often it is asked for
     window = months.time_window_for_partition_key("2025-12-01")
-    assert dbt_month_vars(window) == {"min_period_month": "2025-12-01", "max_period_month": "2026-01-01"}
-    run_env = dbt_run_env(dbt_month_vars(window))
+    assert run_months(window) == ("2025-12-01", "2026-01-01")
+    run_env = dbt_run_env(run_months(window))
     assert (run_env["SIJIL_RUN_MONTH_FROM"], run_env["SIJIL_RUN_MONTH_TO"]) == ("2025-12-01", "2026-01-01")
 
 

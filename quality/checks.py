@@ -15,6 +15,7 @@ WARN failure lets them run — which also means the scorecard, built after stagi
 source suite's results of the run.
 """
 
+import contextlib
 import datetime as dt
 
 import dagster as dg
@@ -42,19 +43,30 @@ def data_docs_dir():
     return get_settings().home / "quality" / "data_docs"
 
 
-def evaluate_suite(con, suite: Suite, run_id: str, sample_rows: int, with_docs: bool = True) -> dg.AssetCheckResult:
-    """Validate a suite against the warehouse, record its outcomes, and say what failed (counts only)."""
+@contextlib.contextmanager
+def suite_validation(with_docs: bool = True):
+    """A GX context for a step's suites; on success their Data Docs are built once and
+    mirrored offline into data_docs_dir()."""
     from quality.data_docs import publish_offline
+    from quality.validate import Validation
+
+    validation = Validation(gx_project_dir() if with_docs else None)
+    yield validation
+    site = validation.build_docs()
+    if site is not None:
+        publish_offline(site, data_docs_dir())
+
+
+def evaluate_suite(con, suite: Suite, run_id: str, sample_rows: int, validation) -> dg.AssetCheckResult:
+    """Validate a suite against the warehouse, record its outcomes, and say what failed (counts only)."""
     from quality.results import record_outcomes
-    from quality.validate import read_frames, run_suite
+    from quality.validate import read_frames
 
     frames = read_frames(con, suite, sample_rows)
-    project = gx_project_dir() if with_docs else None
-    outcomes = run_suite(suite, frames, project)
+    outcomes = validation.run(suite, frames)
     record_outcomes(con, run_id, "/".join(suite.asset_key), suite.name, suite.source, suite.severity, outcomes)
-    if with_docs:
-        publish_offline(project / "gx" / "uncommitted" / "data_docs" / "local_site", data_docs_dir())
     failed = [o for o in outcomes if not o.success]
+    with_docs = validation.project_dir is not None
     return dg.AssetCheckResult(
         asset_key=dg.AssetKey(list(suite.asset_key)), check_name=suite.check_name,
         passed=not failed, severity=severity_of(suite.severity),
@@ -123,11 +135,11 @@ def _source_suite_checks(profile: Profile, severity: str):
     @final_unless_transient
     def _check(context: dg.AssetCheckExecutionContext, warehouse: Warehouse):
         config = load_quality_config()
-        with warehouse.connect() as con:
+        with warehouse.connect() as con, suite_validation() as validation:
             for contract, entity in targets:
                 if _selected(context, ("staging", f"stg_{entity.table}"), f"gx_{entity.table}"):
                     suite = source_suite(profile, contract, entity, staging_columns(con, entity), config)
-                    yield evaluate_suite(con, suite, context.run.run_id, int(config["sample_rows"]))
+                    yield evaluate_suite(con, suite, context.run.run_id, int(config["sample_rows"]), validation)
 
     return _check
 
@@ -143,11 +155,11 @@ def _mart_suite_checks(profile: Profile, config: dict):
     @final_unless_transient
     def _check(context: dg.AssetCheckExecutionContext, warehouse: Warehouse):
         current = load_quality_config()
-        with warehouse.connect() as con:
+        with warehouse.connect() as con, suite_validation() as validation:
             for name, spec in current["marts"]["suites"].items():
                 if _selected(context, ("core", name), f"gx_{name}"):
                     yield evaluate_suite(con, mart_suite(profile, name, spec, current), context.run.run_id,
-                                         int(current["sample_rows"]))
+                                         int(current["sample_rows"]), validation)
 
     return _check
 

@@ -40,10 +40,15 @@ class Suite:
     asset_key: tuple[str, ...]  # the Dagster asset the check sits on
     source: str | None  # the source contract, or None for a core mart
     severity: str  # "critical" (blocks downstream and the publish) or "warning"
-    query: str  # SQL reading the frame to validate; may join other tables for cross-field rules
+    relation: str  # the table or view checked, e.g. "staging.stg_naf_takaful__members"
+    select: str  # the frame's columns over the relation as `t`: checked columns and one boolean per rule
     expectations: tuple[Expectation, ...] = field(default_factory=tuple)
-    # Expectations that need every row (key uniqueness) read only their columns from this query.
-    key_query: str | None = None
+    joins: str = ""  # tables joined to `t` for cross-field rules
+    key: tuple[str, ...] = ()  # the primary key, whose uniqueness is checked on every row
+
+    def frame_query(self, rows: str | None = None) -> str:
+        """SQL reading the frame from the relation, or from `rows` holding a copy of it."""
+        return f"select {self.select} from {rows or self.relation} as t {self.joins}".strip()
 
     @property
     def check_name(self) -> str:

@@ -73,8 +73,9 @@ def _consistency(rule: dict, mostly: float) -> Expectation:
                        "consistency", rule["rule"])
 
 
-def _frame_query(relation: str, columns: list[str], rules: list[dict], schemas: dict[str, str]) -> str:
-    """Select the checked columns of `relation` as `t`, plus one boolean column per rule."""
+def _frame(columns: list[str], rules: list[dict], schemas: dict[str, str]) -> dict[str, str]:
+    """The Suite's `select` (the checked columns of the relation `t`, plus one boolean column per
+    rule) and `joins` (the tables the rules read beside `t`)."""
     joins = []
     for rule in rules:
         join = rule.get("joins", "").format(**schemas)
@@ -82,7 +83,7 @@ def _frame_query(relation: str, columns: list[str], rules: list[dict], schemas: 
             joins.append(join)
     selected = [f't."{c}"' for c in columns]
     selected += [f"({r['expect']}) as {_rule_column(r['name'])}" for r in rules]
-    return f"select {', '.join(selected) or '1 as _row'} from {relation} as t {' '.join(joins)}".strip()
+    return {"select": ", ".join(selected) or "1 as _row", "joins": " ".join(joins)}
 
 
 def _governorate_codes(profile: Profile) -> list[str]:
@@ -136,9 +137,8 @@ def source_suite(profile: Profile, contract: SourceContract, entity: EntityContr
     schemas = {"staging": "staging", "core": "core"}
     return Suite(
         name=entity.table, asset_key=("staging", f"stg_{entity.table}"), source=contract.source,
-        severity=contract.severity, query=_frame_query(relation, list(dict.fromkeys(checked)), rules, schemas),
-        expectations=tuple(expectations),
-        key_query=f"select {', '.join(key)} from {relation}" if key else None)
+        severity=contract.severity, relation=relation, **_frame(list(dict.fromkeys(checked)), rules, schemas),
+        expectations=tuple(expectations), key=tuple(key))
 
 
 def mart_suite(profile: Profile, name: str, spec: dict, config: dict | None = None) -> Suite:
@@ -174,9 +174,8 @@ def mart_suite(profile: Profile, name: str, spec: dict, config: dict | None = No
     relation = f"core.{name}"
     return Suite(
         name=name, asset_key=("core", name), source=None, severity=config["marts"]["severity"],
-        query=_frame_query(relation, list(dict.fromkeys(columns)), rules, {"staging": "staging", "core": "core"}),
-        expectations=tuple(expectations),
-        key_query=f"select {', '.join(key)} from {relation}" if key else None)
+        relation=relation, **_frame(list(dict.fromkeys(columns)), rules, {"staging": "staging", "core": "core"}),
+        expectations=tuple(expectations), key=tuple(key))
 
 
 def staging_columns(con, entity: EntityContract) -> set[str]:

@@ -1,9 +1,11 @@
 """Run one suite with Great Expectations 1.x on pandas frames read from DuckDB.
 
-GX cannot validate DuckDB tables through SQL (reference/stack_notes.md), so the frame is read
-with the suite's query — a repeatable sample when the table is larger than `sample_rows` — and
-key uniqueness reads the key columns of the whole table. great_expectations is imported here,
-inside the functions, never when the Dagster code location loads.
+GX cannot validate DuckDB tables through SQL (reference/stack_notes.md), so each suite's
+relation is copied once into a temporary table (a staging view is computed once, not once per
+read), and the frame is read from that copy: whole, or a repeatable sample when the table is
+larger than `sample_rows`, with the key columns of every row for key uniqueness.
+great_expectations is imported here, inside the functions, never when the Dagster code location
+loads; one `Validation` holds the GX context of a check step and builds its Data Docs once.
 
 Results keep counts only: result_format BASIC with no partial unexpected values, and every
 outcome is reduced to element count, unexpected count and a numeric observed value. Failing
@@ -45,21 +47,26 @@ class Frames:
     table_rows: int
 
 
-def read_frames(con, suite: Suite, sample_rows: int) -> Frames:
-    """The suite's frame from the warehouse; sampled (repeatably) above `sample_rows` rows.
+ROWS_COPY = "sj_quality_rows"
 
-    A reservoir sample of a table no larger than the reservoir is the whole table, so one pass
-    tells both; only a table that fills the reservoir has its keys read (whose count is the
-    table's rows). Each pass computes the staging view again, so none is spent on a count alone."""
-    rows = con.execute(f"select * from ({suite.query}) using sample reservoir({int(sample_rows)} rows) "
-                       f"repeatable (42)").df()
-    if len(rows) < sample_rows:
-        return Frames(rows, None, len(rows))
-    if suite.key_query:
-        keys = con.execute(suite.key_query).df()
-        return Frames(rows, keys, len(keys))
-    total = con.execute(f"select count(*) from ({suite.query})").fetchall()[0][0]
-    return Frames(rows, None, total)
+
+def read_frames(con, suite: Suite, sample_rows: int) -> Frames:
+    """The suite's frame from the warehouse; sampled above `sample_rows` rows.
+
+    The sample is the `sample_rows` frame rows of smallest hash of their values: the same rows
+    whatever DuckDB's threads or the table's physical order, so a re-run validates the same rows
+    (DuckDB's `reservoir ... repeatable` is repeatable on one thread only)."""
+    con.execute(f"create or replace temp table {ROWS_COPY} as select * from {suite.relation}")
+    try:
+        table_rows = con.execute(f"select count(*) from {ROWS_COPY}").fetchall()[0][0]
+        frame = suite.frame_query(ROWS_COPY)
+        if table_rows <= sample_rows:
+            return Frames(con.execute(frame).df(), None, table_rows)
+        rows = con.execute(f"select * from ({frame}) as f order by hash(*columns(f.*)) limit {int(sample_rows)}").df()
+        keys = con.execute(f"select {', '.join(suite.key)} from {ROWS_COPY}").df() if suite.key else None
+        return Frames(rows, keys, table_rows)
+    finally:
+        con.execute(f"drop table if exists {ROWS_COPY}")
 
 
 def _number(value) -> float | None:
@@ -111,7 +118,7 @@ def _context(project_dir: Path | None):
     return context
 
 
-def _checkpoint(context, name: str, expectations: list[Expectation], with_docs: bool):
+def _checkpoint(context, name: str, expectations: list[Expectation]):
     """A (re)registered datasource asset, suite, validation definition and checkpoint for `name`."""
     import great_expectations as gx
     import great_expectations.expectations as gxe
@@ -133,24 +140,42 @@ def _checkpoint(context, name: str, expectations: list[Expectation], with_docs: 
         for i, e in enumerate(expectations)]))
     definition = context.validation_definitions.add_or_update(gx.ValidationDefinition(name=name, data=batch,
                                                                                       suite=suite))
-    actions = [gx.checkpoint.UpdateDataDocsAction(name="data_docs")] if with_docs else []
     return context.checkpoints.add_or_update(gx.Checkpoint(name=name, validation_definitions=[definition],
-                                                           actions=actions, result_format=RESULT_FORMAT))
+                                                           result_format=RESULT_FORMAT))
 
 
-def run_suite(suite: Suite, frames: Frames, project_dir: Path | None = None) -> list[Outcome]:
-    """Validate the suite's frames; with `project_dir`, results and Data Docs persist there."""
-    context = _context(project_dir)
-    whole = [e for e in suite.expectations if e.kind in WHOLE_TABLE_KINDS and frames.keys is not None]
-    parts = [(suite.name, [e for e in suite.expectations if e not in whole], frames.rows)]
-    if whole:
-        parts.append((f"{suite.name}.keys", whole, frames.keys))
-    outcomes: list[Outcome] = []
-    for name, expectations, frame in parts:
-        checkpoint = _checkpoint(context, name, expectations, with_docs=project_dir is not None)
-        result = checkpoint.run(batch_parameters={"dataframe": _frame(frame)})
-        for validation in result.run_results.values():
-            # GX may reorder a suite's expectations: match each result by the index in its meta.
-            for item in validation.results:
-                outcomes.append(outcome_of(expectations[int(item.expectation_config.meta["sijil_index"])], item))
-    return outcomes
+class Validation:
+    """The Great Expectations context of one check step. Suites run one after another; with a
+    project directory their results persist there, and `build_docs` renders the Data Docs of
+    this step's results once (GX's UpdateDataDocsAction rebuilds the site's index per suite)."""
+
+    def __init__(self, project_dir: Path | None = None):
+        self.project_dir = project_dir
+        self.context = _context(project_dir)
+        self._documents: list = []
+
+    def run(self, suite: Suite, frames: Frames) -> list[Outcome]:
+        whole = [e for e in suite.expectations if e.kind in WHOLE_TABLE_KINDS and frames.keys is not None]
+        parts = [(suite.name, [e for e in suite.expectations if e not in whole], frames.rows)]
+        if whole:
+            parts.append((f"{suite.name}.keys", whole, frames.keys))
+        outcomes: list[Outcome] = []
+        for name, expectations, frame in parts:
+            result = _checkpoint(self.context, name, expectations).run(batch_parameters={"dataframe": _frame(frame)})
+            for identifier, validation in result.run_results.items():
+                self._documents.append(identifier)
+                # GX may reorder a suite's expectations: match each result by the index in its meta.
+                for item in validation.results:
+                    outcomes.append(outcome_of(expectations[int(item.expectation_config.meta["sijil_index"])], item))
+        return outcomes
+
+    def build_docs(self) -> Path | None:
+        """Render this step's validation results and their suites; returns the GX site folder."""
+        if self.project_dir is None:
+            return None
+        if self._documents:
+            suites = {i.expectation_suite_identifier.name: i.expectation_suite_identifier for i in self._documents}
+            self.context.build_data_docs(resource_identifiers=[*self._documents, *suites.values()])
+            self._documents = []
+        return self.project_dir / "gx" / "uncommitted" / "data_docs" / "local_site"
+

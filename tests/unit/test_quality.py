@@ -17,7 +17,7 @@ import pytest
 from assets.profiles import load_profile
 from assets.settings import REPO_ROOT
 from assets.warehouse import Warehouse
-from quality.checks import build_quality_checks, evaluate_freshness, evaluate_suite
+from quality.checks import build_quality_checks, evaluate_freshness, evaluate_suite, suite_validation
 from quality.data_docs import offline_html, publish_offline
 from quality.suites import load_quality_config, source_suite, staging_columns
 
@@ -91,7 +91,8 @@ def suite_result(warehouse, contract, entity_name, tables, sample_rows=100_000, 
     with warehouse.connect() as con:
         write_staging(con, tables)
         suite = source_suite(PROFILE, contract, entity, staging_columns(con, entity))
-        return evaluate_suite(con, suite, "run-test", sample_rows=sample_rows, with_docs=with_docs)
+        with suite_validation(with_docs) as validation:
+            return evaluate_suite(con, suite, "run-test", sample_rows, validation)
 
 
 def failed_rules(result) -> set[str]:
@@ -355,22 +356,32 @@ def test_a_consistency_rule_may_set_its_own_tolerance():
 
 
 def test_frames_read_the_whole_table_or_a_repeatable_sample_with_every_key():
-    """One pass reads a small table whole; a larger one gives a repeatable sample, every key
-    and the table's true size, with or without a key query."""
+    """A small table is read whole; a larger one gives a sample that is the same rows whatever
+    the table's order or DuckDB's threads, every key and the table's true size."""
     import duckdb
 
     from quality.expectations import Suite
-    from quality.validate import read_frames
+    from quality.validate import ROWS_COPY, read_frames
 
     con = duckdb.connect()
     con.execute("create table t as select range as id, range % 7 as v from range(1000)")
-    suite = Suite(name="t", asset_key=("x", "t"), source=None, severity="critical", query="select * from t",
-                  key_query="select id from t")
+    suite = Suite(name="t", asset_key=("x", "t"), source=None, severity="critical", relation="t",
+                  select="t.id, t.v, (t.v < 6) as rule__small", key=("id",))
     whole = read_frames(con, suite, 5000)
     assert len(whole.rows) == 1000 and whole.keys is None and whole.table_rows == 1000
+    assert whole.rows.columns.tolist() == ["id", "v", "rule__small"]
     sampled = read_frames(con, suite, 100)
     assert len(sampled.rows) == 100 and len(sampled.keys) == 1000 and sampled.table_rows == 1000
-    assert sampled.rows.equals(read_frames(con, suite, 100).rows)  # repeatable
+    assert 60 < sampled.rows.v.lt(4).sum() < 95  # spread over the table, not its first rows
+    assert sampled.rows.id.max() > 500
+    con.execute("create table shuffled as select * from t order by hash(id * 31)")
+    for threads in (1, 2):
+        con.execute(f"set threads = {threads}")
+        again = read_frames(con, Suite(**{**suite.__dict__, "relation": "shuffled"}), 100)
+        assert sorted(again.rows.id) == sorted(sampled.rows.id)
     no_keys = read_frames(con, Suite(name="t", asset_key=("x", "t"), source=None, severity="critical",
-                                     query="select * from t"), 100)
+                                     relation="t", select="t.*"), 100)
     assert len(no_keys.rows) == 100 and no_keys.keys is None and no_keys.table_rows == 1000
+    assert not con.execute(f"select * from duckdb_tables() where table_name = '{ROWS_COPY}'").fetchall()
+
+

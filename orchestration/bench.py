@@ -8,7 +8,9 @@ Splink (assets/linkage/baselines.py), each run in a process of its own.
 
 Stages come from the refresh's own event log: each step belongs to the stage of the layer it
 materialises (the first part of its asset key); a step that only evaluates checks belongs to
-"checks". dbt's own tests run inside the dbt steps, so they count in staging and marts.
+"checks". dbt's own tests run inside the dbt steps, so they count in staging and marts; their
+time, read from dbt's run results, is reported beside the check steps' under "quality": what
+the checks add to the refresh, as a share of the refresh's remaining time.
 Memory and CPU are read from /proc (Linux) by a sampler thread every 50 ms.
 """
 
@@ -162,6 +164,22 @@ def measure_stages(result, sampler: Sampler, generate_window: tuple[float, float
     return stages
 
 
+def quality_share(result, stages: list[Stage], refresh_s: float) -> dict:
+    """What the data-quality checks cost: the check steps (Great Expectations suites, freshness,
+    volume and linkage checks) plus dbt's tests inside the dbt steps, against the rest of the
+    refresh."""
+    from orchestration.dbt import dbt_test_seconds
+
+    tests = [dbt_test_seconds(run_id) for run_id in result.run_ids]
+    dbt_tests_s = sum(seconds for _, seconds in tests)
+    check_steps_s = next((s.wall_s for s in stages if s.name == "checks"), 0.0)
+    checks_s = check_steps_s + dbt_tests_s
+    rest_s = refresh_s - checks_s
+    return {"check_steps_s": round(check_steps_s, 3), "dbt_tests": sum(n for n, _ in tests),
+            "dbt_tests_s": round(dbt_tests_s, 3), "checks_s": round(checks_s, 3), "refresh_s": round(refresh_s, 3),
+            "added_to_rest_pct": round(100 * checks_s / rest_s, 1) if rest_s > 0 else None}
+
+
 def run_baseline(name: str, warehouse: Path, truth: Path, timeout_s: float) -> dict:
     """One baseline in a process of its own: its wall time, peak memory and scores."""
     started = time.time()
@@ -272,6 +290,7 @@ def _measure(persons: int, seed: int, profile: str, home: Path, baseline_timeout
     overall = evaluation["overall"]
     baselines = [run_baseline(name, result.warehouse, home / "sample" / "truth", baseline_timeout_s)
                  for name in BASELINE_NAMES]
+    quality = quality_share(result, stages, finished - generate_window[1])
     linkage = {"precision": float(overall[0]), "recall": float(overall[1]), "f1": float(overall[2]),
                "subsets": {k: {"precision": float(v[0]), "recall": float(v[1]), "f1": float(v[2])}
                            for k, v in evaluation.items()},
@@ -287,7 +306,7 @@ def _measure(persons: int, seed: int, profile: str, home: Path, baseline_timeout
                                                   "after": [round(x, 2) for x in os.getloadavg()]}},
         "total_wall_s": round(finished - started, 3),
         "peak_rss_mb": round(max(s[2] for s in sampler.samples) / 2**20, 1),
-        "stages": [asdict(s) for s in stages], "linkage": linkage, "baselines": baselines,
+        "stages": [asdict(s) for s in stages], "quality": quality, "linkage": linkage, "baselines": baselines,
         "scratch": str(home) if kept else None,
     }
 
@@ -305,6 +324,11 @@ def markdown(doc: dict) -> str:
              "|---|---:|---:|---:|---:|---:|---:|"]
     lines += [f"| {s['name']} | {s['wall_s']:.1f} | {s['cpu_s']:.1f} | {s['peak_rss_mb']:,.0f} | {s['rows_in']:,} | "
               f"{s['rows_out']:,} | {s['rows_per_s']:,.0f} |" for s in doc["stages"]]
+    q = doc.get("quality")
+    if q:
+        lines += ["", f"Data-quality checks: {q['check_steps_s']:.1f} s of check steps and {q['dbt_tests_s']:.1f} s of "
+                      f"{q['dbt_tests']} dbt tests (inside staging and marts), {q['checks_s']:.1f} s of a "
+                      f"{q['refresh_s']:.1f} s refresh: they add {q['added_to_rest_pct']} % to the rest of it."]
     link = doc["linkage"]
     lines += ["", "| linkage | wall s | peak MB | precision | recall | F1 | Sijil time ÷ | Sijil F1 ÷ |",
               "|---|---:|---:|---:|---:|---:|---:|---:|",

@@ -5,6 +5,7 @@ Models run in two steps around the Python linkage assets: staging and intermedia
 `monthly` are partitioned by month (`dbt_monthly_assets`), built per month or per backfill range.
 """
 
+import datetime as dt
 import fcntl
 import json
 import os
@@ -164,6 +165,7 @@ def run_dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareho
     point_dbt_at(warehouse, months)
     state = DBT_PROJECT_DIR / manifest_target(profile) / PARSE_STATE
     target = DBT_PROJECT_DIR / "target" / f"{context.op_execution_context.op.name}-{context.run.run_id[:7]}-{uuid.uuid4().hex[:7]}"
+    # (named so that dbt_test_seconds finds a run's invocations)
     target.mkdir(parents=True)
     if state.exists():
         shutil.copyfile(state, target / PARSE_STATE)
@@ -173,6 +175,23 @@ def run_dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareho
         shutil.copyfile(target / PARSE_STATE, handed_back)
         os.replace(handed_back, state)
     prune_dbt_artifacts(DBT_PROJECT_DIR / "target", load_retention_config().dbt_artifact_runs)
+
+
+def dbt_test_seconds(run_id: str) -> tuple[int, float]:
+    """The dbt tests a Dagster run executed, and the wall seconds during which one was running
+    (the union of their compile-and-execute intervals), from its invocations' run_results.json."""
+    intervals = []
+    for results in (DBT_PROJECT_DIR / "target").glob(f"*-{run_id[:7]}-*/run_results.json"):
+        for node in json.loads(results.read_text(encoding="utf-8"))["results"]:
+            times = [dt.datetime.fromisoformat(t[k]).timestamp() for t in node.get("timing", [])
+                     for k in ("started_at", "completed_at") if t.get(k)]
+            if node["unique_id"].startswith("test.") and times:
+                intervals.append((min(times), max(times)))
+    seconds, reach = 0.0, float("-inf")
+    for started, finished in sorted(intervals):
+        seconds += max(0.0, finished - max(started, reach))
+        reach = max(reach, finished)
+    return len(intervals), seconds
 
 
 def build_dbt_definitions(profile: Profile) -> dg.Definitions:

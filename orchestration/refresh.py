@@ -44,6 +44,7 @@ class RefreshResult:
     steps: list[StepTiming] = field(default_factory=list)
     publish_window: tuple[float, float] | None = None  # (started, finished), seconds since the epoch
     analytics_rows: dict[str, int] = field(default_factory=dict)  # published table → rows
+    run_ids: list[str] = field(default_factory=list)  # every Dagster run of the refresh (refresh, monthly)
 
 
 def ensure_dagster_home(settings: Settings) -> Path:
@@ -237,6 +238,7 @@ def _execute(select: str | None, build: Path, parent_run_id: str | None = None) 
         checks_failed=checks_failed,
         checks_warned=checks_warned,
         steps=steps,
+        run_ids=[r.run_id for r in results],
     )
 
 

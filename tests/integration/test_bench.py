@@ -55,6 +55,24 @@ def test_every_stage_is_measured(bench):
     assert len(load["before"]) == len(load["after"]) == 3 and all(x >= 0 for x in load["before"] + load["after"])
 
 
+def test_quality_share_counts_the_check_steps_and_every_dbt_test(bench):
+    """The checks' cost: the check steps' wall time plus dbt's tests, each test counted from
+    dbt's own run results, against the rest of the refresh."""
+    home, doc = bench
+    q = doc["quality"]
+    checks = next(s for s in doc["stages"] if s["name"] == "checks")
+    assert q["check_steps_s"] == checks["wall_s"]
+    with duckdb.connect(str(home / "warehouse" / "sijil.duckdb"), read_only=True) as con:
+        failures = con.execute("select count(*) from information_schema.tables "
+                               "where table_schema = 'audit_dbt_failures'").fetchall()[0][0]
+    assert q["dbt_tests"] >= failures > 0  # every test stores its failures; enabled tests all ran
+    assert 0 < q["dbt_tests_s"] < sum(s["wall_s"] for s in doc["stages"] if s["name"] in ("staging", "marts"))
+    assert q["checks_s"] == pytest.approx(q["check_steps_s"] + q["dbt_tests_s"], abs=1e-2)
+    rest = q["refresh_s"] - q["checks_s"]
+    assert q["added_to_rest_pct"] == pytest.approx(100 * q["checks_s"] / rest, abs=0.1)
+    assert "Data-quality checks:" in markdown(doc)
+
+
 def test_linkage_f1_agrees_with_an_independent_count(bench):
     home, doc = bench
     with duckdb.connect(str(home / "warehouse" / "sijil.duckdb"), read_only=True) as con:

@@ -12,7 +12,6 @@ import os
 import shutil
 import subprocess
 import sys
-import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,8 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
 from assets.operations.partitions import monthly_partitions, run_months
-from assets.operations.retention import load_retention_config, prune_dbt_artifacts
+from assets.operations.retention import (dbt_invocation_folders, load_retention_config, new_dbt_invocation_folder,
+                                         prune_dbt_artifacts)
 from assets.operations.retries import final_unless_transient, transient_retry_policy
 from assets.profiles import Profile
 from assets.settings import DBT_PROJECT_DIR, get_settings
@@ -164,8 +164,8 @@ def run_dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareho
     file is always at the same path) instead of the whole project."""
     point_dbt_at(warehouse, months)
     state = DBT_PROJECT_DIR / manifest_target(profile) / PARSE_STATE
-    target = DBT_PROJECT_DIR / "target" / f"{context.op_execution_context.op.name}-{context.run.run_id[:7]}-{uuid.uuid4().hex[:7]}"
-    # (named so that dbt_test_seconds finds a run's invocations)
+    target = new_dbt_invocation_folder(DBT_PROJECT_DIR / "target", context.op_execution_context.op.name,
+                                       context.run.run_id)
     target.mkdir(parents=True)
     if state.exists():
         shutil.copyfile(state, target / PARSE_STATE)
@@ -181,7 +181,10 @@ def dbt_test_seconds(run_id: str) -> tuple[int, float]:
     """The dbt tests a Dagster run executed, and the wall seconds during which one was running
     (the union of their compile-and-execute intervals), from its invocations' run_results.json."""
     intervals = []
-    for results in (DBT_PROJECT_DIR / "target").glob(f"*-{run_id[:7]}-*/run_results.json"):
+    for folder in dbt_invocation_folders(DBT_PROJECT_DIR / "target", run_id):
+        results = folder / "run_results.json"
+        if not results.exists():  # the invocation failed before dbt wrote its results
+            continue
         for node in json.loads(results.read_text(encoding="utf-8"))["results"]:
             times = [dt.datetime.fromisoformat(t[k]).timestamp() for t in node.get("timing", [])
                      for k in ("started_at", "completed_at") if t.get(k)]

@@ -24,6 +24,7 @@ import datetime as dt
 import os
 import re
 import shutil
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -188,14 +189,25 @@ def prune_data_docs(roots: list[Path], keep_runs: int) -> list[str]:
     return expired
 
 
+def new_dbt_invocation_folder(target: Path, op_name: str, run_id: str) -> Path:
+    """The folder of one `dbt build` under dbt's target directory, named by its Dagster step, run
+    and a fresh invocation id (DBT_INVOCATION_FOLDER)."""
+    return target / f"{op_name}-{run_id[:7]}-{uuid.uuid4().hex[:7]}"
+
+
+def dbt_invocation_folders(target: Path, run_id: str | None = None) -> list[Path]:
+    """The dbt invocation folders under dbt's target directory (of one Dagster run, if given)."""
+    if not target.is_dir():
+        return []
+    return [p for p in target.iterdir() if p.is_dir() and DBT_INVOCATION_FOLDER.match(p.name)
+            and (run_id is None or p.name.split("-")[1] == run_id[:7])]
+
+
 def prune_dbt_artifacts(target: Path, keep_runs: int) -> list[str]:
     """Keep the newest `keep_runs` dbt invocation folders under dbt's target directory (manifest,
     run results, compiled SQL and log of one `dbt build` each); return the folders removed.
     The profiles' parsed manifests (target/<profile>/) are not invocation folders and stay."""
-    if not target.is_dir():
-        return []
-    folders = sorted((p for p in target.iterdir() if p.is_dir() and DBT_INVOCATION_FOLDER.match(p.name)),
-                     key=lambda p: p.stat().st_mtime)
+    folders = sorted(dbt_invocation_folders(target), key=lambda p: p.stat().st_mtime)
     expired = folders[: max(0, len(folders) - keep_runs)]
     for folder in expired:
         shutil.rmtree(folder, ignore_errors=True)  # a concurrent prune may have removed it already

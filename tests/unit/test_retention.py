@@ -176,3 +176,37 @@ def test_dbt_invocation_folders_are_pruned_to_the_newest_and_manifests_stay(tmp_
     assert sorted(prune_dbt_artifacts(target, 2)) == sorted(names[2:])
     assert sorted(p.name for p in target.iterdir()) == sorted([*names[:2], "jordan"])
     assert prune_dbt_artifacts(target, 2) == [] and prune_dbt_artifacts(tmp_path / "absent", 2) == []
+
+
+def test_dbt_test_seconds_counts_one_runs_tests_once_however_they_overlap(tmp_path, monkeypatch):
+    """A run's dbt tests, from its own invocation folders only; overlapping tests count once,
+    models not at all, and an invocation that wrote no results is skipped."""
+    import json
+
+    import orchestration.dbt as dbt_module
+    from assets.operations.retention import dbt_invocation_folders, new_dbt_invocation_folder
+
+    monkeypatch.setattr(dbt_module, "DBT_PROJECT_DIR", tmp_path)
+    target = tmp_path / "target"
+
+    def node(unique_id, start, end):
+        at = lambda s: f"2026-11-23T10:00:{s:06.3f}Z"  # noqa: E731
+        return {"unique_id": unique_id, "timing": [{"name": "compile", "started_at": at(start), "completed_at": at(start)},
+                                                   {"name": "execute", "started_at": at(start), "completed_at": at(end)}]}
+
+    def invocation(op, run_id, nodes):
+        folder = new_dbt_invocation_folder(target, op, run_id)
+        folder.mkdir(parents=True)
+        if nodes is not None:
+            (folder / "run_results.json").write_text(json.dumps({"results": nodes}), encoding="utf-8")
+        return folder
+
+    run, other = "a1b2c3d4-run", "e5f6a7b8-run"
+    invocation("dbt_upstream_assets", run, [node("model.sijil.stg", 0, 5), node("test.sijil.a", 5, 7),
+                                            node("test.sijil.b", 6, 8)])  # overlap: 5-8 is 3 s
+    invocation("dbt_marts_assets", run, [node("test.sijil.c", 20, 21.5)])
+    invocation("dbt_monthly_assets", run, None)
+    invocation("dbt_marts_assets", other, [node("test.sijil.d", 30, 40)])
+    assert len(dbt_invocation_folders(target, run)) == 3 and len(dbt_invocation_folders(target)) == 4
+    tests, seconds = dbt_module.dbt_test_seconds(run)
+    assert tests == 3 and seconds == pytest.approx(4.5)

@@ -5,7 +5,8 @@ FACTOR > 1: each copy a population of its own (national numbers, phones, househo
 record keys made unique per copy, birth dates of copy k moved back by k·400 days, so that two
 copies of a person differ in identifier and birth year; names left as they are, so name
 blocks grow with the population as they would) — and the matching ground
-truth. Then, each in a process of its own, reporting wall and CPU seconds and peak memory:
+truth; with --persons-share S (0 < S < 1) only that share of the persons (chosen by hash of
+their id), to measure a registry of a given size. Then, each in a process of its own, reporting wall and CPU seconds and peak memory:
 
   train        BATCH random mentions held back; a full linkage of the rest that trains the
                model (on training.max_records records at most)
@@ -16,7 +17,7 @@ truth. Then, each in a process of its own, reporting wall and CPU seconds and pe
                recall against the truth, overall, without a national number, by sex, and without a
                national number by sex
 
-    .venv/bin/python tests/perf/linkage_at_scale.py WAREHOUSE.duckdb TRUTH_DIR [FACTOR] [--batch 10000] [--seed N] [--max-records N] [--u-max-pairs N]
+    .venv/bin/python tests/perf/linkage_at_scale.py WAREHOUSE.duckdb TRUTH_DIR [FACTOR] [--batch 10000] [--seed N] [--max-records N] [--u-max-pairs N] [--persons-share S]
 
 --seed sets training.seed (which records train the model, and Splink's sampling),
 --max-records training.max_records (0: every record) and --u-max-pairs training.u_max_pairs:
@@ -41,7 +42,7 @@ SCRATCH = Path(tempfile.gettempdir()) / "sijil_linkage_scale"
 MENTIONS = "intermediate.int_person_mentions"
 
 
-def prepare(source: Path, truth_dir: Path, factor: int, db: Path) -> None:
+def prepare(source: Path, truth_dir: Path, factor: int, share: float, db: Path) -> None:
     con = duckdb.connect(str(db))
     con.execute(f"attach '{source}' as src (read_only)")
     con.execute("create schema if not exists intermediate; create schema if not exists linkage")
@@ -67,6 +68,9 @@ def prepare(source: Path, truth_dir: Path, factor: int, db: Path) -> None:
         join read_parquet('{truth_dir / 'records.parquet'}') t
           on t.source = m.source and t.entity = m.entity and t.record_key = m.record_key, range({factor}) r(k)
     """)
+    if share < 1:
+        con.execute(f"delete from truth where hash(person) % 10000 >= {round(share * 10000)}")
+        con.execute(f"delete from {MENTIONS} where mention_id not in (select mention_id from truth)")
     con.close()
 
 
@@ -124,10 +128,10 @@ def main() -> None:
         print(json.dumps(run_step(args[1], Path(args[2]), int(args[3]), json.loads(args[4]))))
         return
     options = {}
-    for name in ("--batch", "--seed", "--max-records", "--u-max-pairs"):
+    for name in ("--batch", "--seed", "--max-records", "--u-max-pairs", "--persons-share"):
         if name in args:
             at = args.index(name)
-            options[name] = int(args[at + 1])
+            options[name] = float(args[at + 1]) if name == "--persons-share" else int(args[at + 1])
             del args[at:at + 2]
     batch = options.get("--batch", 10_000)
     training = {key: options[name] for key, name in (("seed", "--seed"), ("max_records", "--max-records"),
@@ -136,9 +140,10 @@ def main() -> None:
     factor = int(args[2]) if len(args) > 2 else 1
     steps = os.environ.get("STEPS", "train,relink,incremental,evaluate").split(",")
     SCRATCH.mkdir(parents=True, exist_ok=True)
-    db = SCRATCH / f"mentions_x{factor}.duckdb"
+    share = options.get("--persons-share", 1.0)
+    db = SCRATCH / (f"mentions_x{factor}.duckdb" if share == 1 else f"mentions_x{factor}_share{share}.duckdb")
     if not db.exists():
-        prepare(source, truth_dir, factor, db)
+        prepare(source, truth_dir, factor, share, db)
     for step in steps:
         started = time.perf_counter()
         child = subprocess.Popen([sys.executable, __file__, "--step", step, str(db), str(batch), json.dumps(training)],

@@ -210,7 +210,8 @@ def train(linker, config: dict) -> list[str]:
     t = config["training"]
     linker.training.estimate_probability_two_random_records_match(
         t["deterministic_rules"], recall=float(t["deterministic_recall"]))
-    linker.training.estimate_u_using_random_sampling(max_pairs=float(t["u_max_pairs"]), seed=int(t["seed"]))
+    linker.training.estimate_u_using_random_sampling(max_pairs=float(t["u_max_pairs"]), seed=int(t["seed"]),
+                                                     min_count_per_level=int(t.get("u_min_count_per_level", 100)))
     skipped = []
     for rule in t["em_blocking_rules"]:
         before = linker._settings_obj.core_model_settings.copy()

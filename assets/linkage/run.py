@@ -61,29 +61,26 @@ def load_or_train(work, linker_input, config: dict, model_path: Path, retrain: b
         saved = json.loads(model_path.read_text(encoding="utf-8"))
         if saved.get("sijil_model_version") == version:
             return Linker(linker_input, saved["splink_settings"], log_level=logging.ERROR), version, False
-    limit = int(config["training"].get("max_records") or 0)
-    if limit and records > limit:
-        # A connection of its own: Splink caches term-frequency tables by name, and the
-        # sample's must not stand in for the whole registry's when scoring.
-        from splink import DuckDBAPI
+    limit = min(int(config["training"].get("max_records") or 0) or records, records)
+    # The training records in an order of their own (by hash, as the sample is chosen), so that
+    # the order rows arrive in, which Splink's random sampling of u depends on, cannot change the
+    # model. A connection of its own: Splink caches term-frequency tables by name, and the
+    # sample's must not stand in for the whole registry's when scoring.
+    from splink import DuckDBAPI
 
-        sample = work.sql(training_sample_sql(linker_input.physical_name, limit, int(config["training"]["seed"])))
-        sample = sample.to_arrow_table()
-        with work_connection(config) as training_con:
-            trainer = Linker(DuckDBAPI(connection=training_con).register(sample, table_name="training_sample"),
-                             settings(config), log_level=logging.ERROR)
-            train(trainer, config)
-            trained = trainer.misc.save_model_to_json()
-        linker = Linker(linker_input, trained, log_level=logging.ERROR)
-    else:
-        linker = Linker(linker_input, settings(config), log_level=logging.ERROR)
-        train(linker, config)
-        trained = linker.misc.save_model_to_json()
+    sample = work.sql(training_sample_sql(linker_input.physical_name, limit, int(config["training"]["seed"])))
+    sample = sample.to_arrow_table()
+    with work_connection(config) as training_con:
+        trainer = Linker(DuckDBAPI(connection=training_con).register(sample, table_name="training_sample"),
+                         settings(config), log_level=logging.ERROR)
+        train(trainer, config)
+        trained = trainer.misc.save_model_to_json()
+    linker = Linker(linker_input, trained, log_level=logging.ERROR)
     model_path.parent.mkdir(parents=True, exist_ok=True)
     model_path.write_text(json.dumps({
         "sijil_model_version": version,
         "trained_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "training_records": min(records, limit) if limit else records,
+        "training_records": limit,
         "splink_settings": trained,
     }, indent=2, ensure_ascii=False), encoding="utf-8")
     return linker, version, True

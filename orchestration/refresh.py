@@ -24,6 +24,7 @@ class StepTiming:
     finished: float
     asset_keys: list[str] = field(default_factory=list)  # materialised, as "layer/name"
     checks: int = 0  # asset checks evaluated in the step
+    phases: dict[str, float] = field(default_factory=dict)  # wall seconds by phase, when the step reports them
 
 
 @dataclass
@@ -256,6 +257,9 @@ def step_timings(entries) -> list[StepTiming]:
         if event.is_step_materialization:
             materialization = event.event_specific_data.materialization
             step.asset_keys.append(materialization.asset_key.to_user_string())
+            phases = materialization.metadata.get("seconds_by_phase")
+            if phases is not None and not step.phases:  # one step, several assets: the same phases
+                step.phases = dict(phases.value)
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":
             step.checks += 1
     return sorted(steps.values(), key=lambda s: s.started)

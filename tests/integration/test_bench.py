@@ -73,6 +73,21 @@ def test_quality_share_counts_the_check_steps_and_every_dbt_test(bench):
     assert "Data-quality checks:" in markdown(doc)
 
 
+def test_the_linkage_stage_is_split_into_training_evaluation_and_the_per_run_rest(bench):
+    """The first run trains the model (the linkage step reports it as a phase) and a sample with
+    a truth is evaluated; what remains is what every later run pays."""
+    _, doc = bench
+    link = doc["linkage"]
+    linking = next(s for s in link["steps"] if "train" in s["phases"])
+    assert 0 < link["training_s"] == pytest.approx(linking["phases"]["train"]) < linking["wall_s"]
+    assert {"predict", "cluster", "write"} <= set(linking["phases"])
+    assert 0 < link["evaluation_s"] < link["wall_s"]
+    assert link["per_run_s"] == pytest.approx(link["wall_s"] - link["training_s"] - link["evaluation_s"], abs=1e-2)
+    assert link["per_run_s"] > 0
+    assert sum(s["wall_s"] for s in link["steps"]) <= link["wall_s"] + 1e-2
+    assert "that every run pays" in markdown(doc)
+
+
 def test_linkage_f1_agrees_with_an_independent_count(bench):
     home, doc = bench
     with duckdb.connect(str(home / "warehouse" / "sijil.duckdb"), read_only=True) as con:

@@ -79,7 +79,8 @@ def test_the_linkage_stage_is_split_into_training_evaluation_and_the_per_run_res
     _, doc = bench
     link = doc["linkage"]
     linking = next(s for s in link["steps"] if "train" in s["phases"])
-    assert 0 < link["training_s"] == pytest.approx(linking["phases"]["train"]) < linking["wall_s"]
+    assert link["training_s"] == pytest.approx(linking["phases"]["train"])
+    assert 0 < link["training_s"] < linking["wall_s"]
     assert {"predict", "cluster", "write"} <= set(linking["phases"])
     assert 0 < link["evaluation_s"] < link["wall_s"]
     assert link["per_run_s"] == pytest.approx(link["wall_s"] - link["training_s"] - link["evaluation_s"], abs=1e-2)

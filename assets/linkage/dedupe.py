@@ -139,7 +139,7 @@ def mentions_sql(has_parts: bool) -> str:
     norm = {part: f"coalesce(n{i}.norm, f.p{i})" if has_parts else f"f.p{i}" for i, part in enumerate(parts, start=1)}
     part_joins = "\n".join(f"left join part_norm n{i} on n{i}.v = r.{part}" for i, part in enumerate(parts, start=1)) \
         if has_parts else ""
-    forms = ",\n        ".join(f"t{i}.translit as {part}_translit, t{i}.skeleton as {part}_skeleton"
+    forms = ",\n        ".join(f"t{i}.translit as {part}_translit, t{i}.skeleton as {part}_skeleton, t{i}.loose as {part}_loose"
                                 for i, part in enumerate(parts, start=1))
     form_joins = "\n    ".join(f"left join forms t{i} on t{i}.v = d.{part}_norm" for i, part in enumerate(parts, start=1))
     return f"""
@@ -166,7 +166,7 @@ def mentions_sql(has_parts: bool) -> str:
         left join dates dt on dt.v = r.birth_date
     ),
     forms as materialized (
-        select v, sj_translit(v) as translit, sj_skeleton(v) as skeleton
+        select v, sj_translit(v) as translit, sj_skeleton(v) as skeleton, sj_loose_skeleton(sj_skeleton(v)) as loose
         from (select distinct unnest([first_name_norm, father_name_norm, grandfather_name_norm, family_name_norm]) as v
               from named)
         where v is not null

@@ -17,19 +17,9 @@ from pathlib import Path
 import yaml
 
 from assets.settings import CONFIG_DIR
-from assets.text.duckdb_sql import loose_skeleton_sql
 
-# The columns the model reads, computed from intermediate.int_person_mentions. The loose
-# skeletons (a chain of regular expressions) are computed once per distinct skeleton, not per row.
+# The columns the model reads, computed from intermediate.int_person_mentions.
 FEATURES_SQL = """
-with mentions as (select * from {{table}}),
-loose as (
-    select k, {loose} as loose
-    from (select first_name_skeleton as k from mentions
-          union select father_name_skeleton from mentions
-          union select family_name_skeleton from mentions)
-    where k is not null
-)
 select
     mention_id as unique_id,
     source as source_dataset,
@@ -40,7 +30,7 @@ select
     grandfather_name_skeleton as grandfather_s,
     family_name_translit as family_t, family_name_skeleton as family_s,
     -- loose skeletons fold the letters romanisations disagree on (arabic.loose_skeleton)
-    first_loose.loose as first_loose, father_loose.loose as father_loose, family_loose.loose as family_loose,
+    first_name_loose as first_loose, father_name_loose as father_loose, family_name_loose as family_loose,
     nullif(concat_ws(' ', father_name_skeleton, family_name_skeleton), '') as lineage_s,
     case when father_name_skeleton is not null and grandfather_name_skeleton is not null and family_name_skeleton is not null
          then concat_ws(' ', father_name_skeleton, grandfather_name_skeleton, family_name_skeleton) end as lineage_full,
@@ -51,11 +41,8 @@ select
     coalesce(birth_date_is_jan1, false) as is_jan1,
     sex,
     phone
-from mentions m
-left join loose first_loose on first_loose.k = m.first_name_skeleton
-left join loose father_loose on father_loose.k = m.father_name_skeleton
-left join loose family_loose on family_loose.k = m.family_name_skeleton
-""".format(loose=loose_skeleton_sql("k"))
+from {table}
+"""
 
 
 def load_config(path: Path | None = None) -> dict:

@@ -172,12 +172,13 @@ def test_names_and_dates_normalised_once_each_match_the_text_macros_record_by_re
     con.execute(mentions_sql(has_parts=True))
     rows = con.execute("""
         select m.record_key, m.first_name_norm, m.family_name_norm, m.birth_date,
-               m.first_name_translit = sj_translit(m.first_name_norm), m.family_name_skeleton = sj_skeleton(m.family_name_norm)
+               m.first_name_translit = sj_translit(m.first_name_norm), m.family_name_skeleton = sj_skeleton(m.family_name_norm),
+               m.family_name_loose = sj_loose_skeleton(m.family_name_skeleton)
         from intermediate.int_person_mentions m order by 1""").fetchall()
     expected_first = con.execute("select sj_norm_name('محمّد'), sj_name_part('Mohammad Ahmad Ali Al-Khatib', 1), "
                                  "sj_name_part('Mohammad Ahmad Ali Al-Khatib', 4)").fetchall()[0]
     assert rows[0][1] == rows[1][1] == expected_first[0]
     assert (rows[2][1], rows[2][2]) == expected_first[1:]
     assert [r[3] for r in rows] == [dt.date(1956, 4, 9)] * 3 + [None]  # day-first, ISO, compact; 1750 implausible
-    assert all(r[4] is not False and r[5] is not False for r in rows)
+    assert all(r[4] is not False and r[5] is not False and r[6] is not False for r in rows)
     assert rows[3][1] == con.execute("select sj_norm_name('فاطمة')").fetchall()[0][0]

@@ -25,6 +25,10 @@ def test_pairwise_scores_match_a_hand_count():
     assert s["precision"] == s["recall"] == s["f1"] == 0.5
 
 
+def _loose(name):
+    return ar.loose_skeleton(ar.skeleton(name)) if ar.skeleton(name) else None
+
+
 def _person(mid, source, first, father, grandfather, family, birth, sex, nid=None):
     return dict(mention_id=mid, source=source, entity="e", record_key=mid, household_ref=None, national_id=nid,
                 other_id_type=None, other_id=None, full_name=None,
@@ -34,6 +38,8 @@ def _person(mid, source, first, father, grandfather, family, birth, sex, nid=Non
                 grandfather_name_translit=ar.transliterate(grandfather), family_name_translit=ar.transliterate(family),
                 first_name_skeleton=ar.skeleton(first), father_name_skeleton=ar.skeleton(father),
                 grandfather_name_skeleton=ar.skeleton(grandfather), family_name_skeleton=ar.skeleton(family),
+                first_name_loose=_loose(first), father_name_loose=_loose(father),
+                grandfather_name_loose=_loose(grandfather), family_name_loose=_loose(family),
                 name_script="latin" if first.isascii() else "ar", birth_date=dt.date.fromisoformat(birth),
                 birth_date_is_jan1=birth.endswith("-01-01"), sex=sex, phone="0791234567", governorate_code="AM")
 

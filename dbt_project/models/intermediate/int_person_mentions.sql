@@ -18,7 +18,8 @@ with mentions as (
 -- repeat (a few thousand distinct values across millions of mentions), and the keys are long
 -- chains of regular expressions.
 names as (
-    select name, sj_translit(name) as translit, sj_skeleton(name) as skeleton
+    select name, sj_translit(name) as translit, sj_skeleton(name) as skeleton,
+           sj_loose_skeleton(sj_skeleton(name)) as loose
     from (
         select distinct unnest([first_name_norm, father_name_norm, grandfather_name_norm, family_name_norm]) as name
         from mentions
@@ -37,6 +38,10 @@ features as (
         n2.skeleton as father_name_skeleton,
         n3.skeleton as grandfather_name_skeleton,
         n4.skeleton as family_name_skeleton,
+        n1.loose as first_name_loose,
+        n2.loose as father_name_loose,
+        n3.loose as grandfather_name_loose,
+        n4.loose as family_name_loose,
         nullif(concat_ws(' ', m.first_name_norm, m.father_name_norm, m.grandfather_name_norm, m.family_name_norm), '') as full_name_norm,
         case when regexp_matches(coalesce(m.first_name_norm, '') || coalesce(m.family_name_norm, ''), '[ء-ي]')
              then 'ar' else 'latin' end as name_script,

@@ -10,7 +10,7 @@ the recall any model can reach, measured against ground truth.
 
 from __future__ import annotations
 
-from assets.linkage.model import FEATURES_SQL, rule_sql
+from assets.linkage.model import FEATURES_SQL, prediction_rules, rule_sql
 
 # Above this many records the comparison counts are estimated from a sample (Splink's
 # deterministic hash sample of both sides of each join), exact below it.
@@ -41,13 +41,13 @@ def comparisons_per_rule(con, config: dict, table: str = "intermediate.int_perso
              "cumulative_comparisons": int(row["cumulative_comparison_count"]),
              "comparisons_per_record": round(row["cumulative_comparison_count"] / records, 3) if records else 0.0,
              "estimated": bool(row["is_estimate"])}
-            for rule, row in zip(config["blocking_rules"], counted)]
+            for rule, row in zip(prediction_rules(config), counted)]
 
 
 def blocking_recall(con, truth: str, features: str, config: dict) -> dict:
     """Of the true matching pairs among `truth` (mention_id, person), how many at least one
     prediction blocking rule generates. `features` holds FEATURES_SQL's columns."""
-    generated = " or ".join(f"coalesce({rule_sql(rule)}, false)" for rule in config["blocking_rules"])
+    generated = " or ".join(f"coalesce({rule_sql(rule)}, false)" for rule in prediction_rules(config))
     pairs, blocked = con.execute(f"""
         with pairs as (
             select a.mention_id as id_l, b.mention_id as id_r

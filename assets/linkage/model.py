@@ -61,9 +61,23 @@ def rule_sql(rule) -> str:
     return " and ".join(f"l.{column} = r.{column}" for column in rule) if isinstance(rule, list) else rule
 
 
+def prediction_rules(config: dict) -> list:
+    """config/linkage.yaml's prediction rules, each a list of columns or SQL. A `both_ways` rule
+    names its two records {a} and {b} where it is not symmetric and becomes two rules, one with
+    {a} the left record, one with {a} the right: a condition on one record then filters that side
+    before the join, which a condition on either record (`l.x is null or r.x is null`) cannot."""
+    rules = []
+    for rule in config["blocking_rules"]:
+        if isinstance(rule, dict):
+            rules += [rule["both_ways"].format(a="l", b="r"), rule["both_ways"].format(a="r", b="l")]
+        else:
+            rules.append(rule)
+    return rules
+
+
 def blocking_rules(config: dict) -> list:
     """The prediction blocking rules, as Splink objects."""
-    return [_rule(r) for r in config["blocking_rules"]]
+    return [_rule(r) for r in prediction_rules(config)]
 
 
 def comparisons() -> list:

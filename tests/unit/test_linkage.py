@@ -9,7 +9,7 @@ import pytest
 
 from assets.errors import SijilError
 from assets.linkage.evaluate import pairwise_scores
-from assets.linkage.model import load_config
+from assets.linkage.model import load_config, prediction_rules
 from assets.linkage.run import link_mentions
 from assets.text import arabic as ar
 
@@ -195,7 +195,7 @@ def test_a_shared_first_name_and_birth_date_alone_is_not_compared():
     con.execute("create table m as select * replace (nullif(father_name_skeleton, '') as father_name_skeleton) from rows")
     con.execute(f"create table f as {FEATURES_SQL.format(table='m')}")
     compared = set()
-    for rule in load_config()["blocking_rules"]:
+    for rule in prediction_rules(load_config()):
         compared |= set(con.execute(f"select l.unique_id, r.unique_id from f l join f r "
                                     f"on l.unique_id < r.unique_id and ({rule_sql(rule)})").fetchall())
     assert ("a", "b") not in compared and ("f", "g") not in compared  # common first name, same date: no more
@@ -210,7 +210,7 @@ def test_blocking_analysis_counts_comparisons_per_rule(warehouse):
     config = load_config()
     cost = comparisons_per_rule(con, config)
     assert [c["rule"] for c in cost][0] == "l.national_id = r.national_id"
-    assert len(cost) == len(config["blocking_rules"])
+    assert len(cost) == len(prediction_rules(config))
     cumulative = [c["cumulative_comparisons"] for c in cost]
     assert cumulative == sorted(cumulative) and cumulative[-1] > 0
     assert not any(c["estimated"] for c in cost)

@@ -23,7 +23,7 @@ def build_analytics(engineering: Path, target: Path, key: PseudonymKey, config: 
         target.unlink()
     con = duckdb.connect(str(target))
     try:
-        con.create_function("sj_pseudonym", key.pseudonym, ["VARCHAR"], "VARCHAR", side_effects=False)
+        key.register(con)
         con.execute(f"attach '{engineering.as_posix()}' as eng (read_only)")
         counts = {}
         for table, spec in config["tables"].items():

@@ -20,6 +20,7 @@ from assets.settings import Settings
 
 
 _HEX_TO_LETTERS = str.maketrans("0123456789abcdef", "abcdefghijklmnop")
+_BLOCK = 64  # SHA-256's block size in bytes: HMAC pads (or first hashes) the key to it
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,26 @@ class PseudonymKey:
             return value
         digest = hmac.new(self.secret, value.encode("utf-8"), hashlib.sha256).hexdigest()
         return f"{self.version}-" + digest[:30].translate(_HEX_TO_LETTERS)
+
+    def register(self, con) -> None:
+        """Define `sj_pseudonym(value)` in a DuckDB connection: the same pseudonym as `pseudonym`,
+        computed by DuckDB's own sha256 (HMAC written out, RFC 2104), vectorised and on every
+        thread; a Python function called row by row took three times as long (1,000,000 persons:
+        11.5 M values). The padded key stays in a temporary table of the connection, never in
+        the SQL text, so no error message or query log can show it."""
+        key = hashlib.sha256(self.secret).digest() if len(self.secret) > _BLOCK else self.secret
+        key = key.ljust(_BLOCK, b"\0")
+        con.execute("create or replace temp table sj_pseudonym_key as select ?::blob as inner_pad, "
+                    "?::blob as outer_pad, ?::varchar as version",
+                    [bytes(b ^ 0x36 for b in key), bytes(b ^ 0x5C for b in key), self.version])
+        con.execute("""
+            create or replace temp macro sj_pseudonym(value) as
+            case when value is null or value = 'unknown' then value else
+                (select version from sj_pseudonym_key) || '-' || translate(left(sha256(
+                    (select outer_pad from sj_pseudonym_key)
+                    || unhex(sha256((select inner_pad from sj_pseudonym_key) || encode(value)))), 30),
+                    '0123456789abcdef', 'abcdefghijklmnop')
+            end""")
 
 
 def load_key(settings: Settings) -> PseudonymKey:

@@ -32,6 +32,21 @@ def test_pseudonyms_are_keyed_stable_and_rotate():
     assert a.pseudonym("unknown") == "unknown"
 
 
+@pytest.mark.parametrize("secret", [b"", b"secret-1", b"k" * 64, b"a-key-longer-than-sha256s-block-" * 3])
+def test_the_sql_pseudonym_is_the_python_one(secret):
+    """The analytics warehouse is written with DuckDB's HMAC (`register`); a single value with
+    Python's hmac module: both must give the same pseudonym for every key length HMAC treats
+    differently (empty, shorter than, equal to and longer than SHA-256's block)."""
+    key = PseudonymKey(secret, "k3", "test")
+    values = ["9876543210", "MP00042", "محمد عبد الله", "unknown", None, ""]
+    con = duckdb.connect()
+    key.register(con)
+    got = [con.execute("select sj_pseudonym(?::varchar)", [v]).fetchall()[0][0] for v in values]
+    assert got == [key.pseudonym(v) for v in values]
+    assert con.execute("select temporary from duckdb_tables() where table_name = 'sj_pseudonym_key'").fetchall() \
+        == [(True,)]  # the key is never written to the file being built
+
+
 def test_production_refuses_to_run_without_a_key(monkeypatch, tmp_path):
     monkeypatch.setenv("SIJIL_HOME", str(tmp_path))
     monkeypatch.setenv("SIJIL_MODE", "production")

@@ -30,8 +30,9 @@ cast({{ values.get(d, 'null') }} as varchar) as {{ d }}{{ ',' if not loop.last }
 {%- endmacro %}
 
 {% macro age_at(birth_date, on_date) -%}
-(date_diff('year', {{ birth_date }}, {{ on_date }})
- - case when strftime({{ birth_date }}, '%m%d') > strftime({{ on_date }}, '%m%d') then 1 else 0 end)
+(year({{ on_date }}) - year({{ birth_date }})
+ - case when month({{ birth_date }}) * 100 + day({{ birth_date }}) > month({{ on_date }}) * 100 + day({{ on_date }})
+        then 1 else 0 end)
 {%- endmacro %}
 
 {% macro age_group(age) -%}

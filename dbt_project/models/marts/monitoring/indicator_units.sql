@@ -38,21 +38,24 @@ households as (
 ),
 
 household_periods as (
-    select h.*, d.grain, d.period_start, d.period_end, d.is_current, d.months_covered,
-           {{ age_group(age_at('h.head_birth_date', 'd.period_end')) }} as age_group,
-           {{ age_group_ilo(age_at('h.head_birth_date', 'd.period_end')) }} as age_group_ilo
-    from households h cross join periods d
+    select * exclude (head_age), {{ age_group('head_age') }} as age_group, {{ age_group_ilo('head_age') }} as age_group_ilo
+    from (
+        select h.*, d.grain, d.period_start, d.period_end, d.is_current, d.months_covered,
+               {{ age_at('h.head_birth_date', 'd.period_end') }} as head_age
+        from households h cross join periods d
+    )
 ),
 
 person_periods as (
-    select p.*, h.quintile, h.registry_quintile, h.household_size_band,
-           d.grain, d.period_start, d.period_end, d.is_current,
-           {{ age_at('p.birth_date', 'd.period_end') }} as age,
-           {{ age_group(age_at('p.birth_date', 'd.period_end')) }} as age_group,
-           {{ age_group_ilo(age_at('p.birth_date', 'd.period_end')) }} as age_group_ilo
-    from persons p
-    left join households h using (household_key)
-    cross join periods d
+    select *, {{ age_group('age') }} as age_group, {{ age_group_ilo('age') }} as age_group_ilo
+    from (
+        select p.*, h.quintile, h.registry_quintile, h.household_size_band,
+               d.grain, d.period_start, d.period_end, d.is_current,
+               {{ age_at('p.birth_date', 'd.period_end') }} as age
+        from persons p
+        left join households h using (household_key)
+        cross join periods d
+    )
 ),
 
 -- The estimates a period is measured against: those of its own year, else of the nearest

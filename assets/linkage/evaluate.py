@@ -37,8 +37,9 @@ def evaluate_clusters(con, truth_dir: Path, config: dict | None = None) -> dict 
     records = truth_dir / "records.parquet"
     if not records.exists():
         return None
+    # A table, not a view: every score and blocking recall below reads it again.
     con.execute(f"""
-        create or replace temp view _truth as
+        create or replace temp table _truth as
         select m.mention_id, t.person_id as person, m.national_id, m.sex
         from intermediate.int_person_mentions m
         join read_parquet('{records.as_posix()}') t

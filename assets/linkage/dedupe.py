@@ -166,10 +166,13 @@ def mentions_sql(has_parts: bool) -> str:
         left join dates dt on dt.v = r.birth_date
     ),
     forms as materialized (
-        select v, sj_translit(v) as translit, sj_skeleton(v) as skeleton, sj_loose_skeleton(sj_skeleton(v)) as loose
-        from (select distinct unnest([first_name_norm, father_name_norm, grandfather_name_norm, family_name_norm]) as v
-              from named)
-        where v is not null
+        select *, sj_loose_skeleton(skeleton) as loose  -- from the skeleton computed once, beside it
+        from (
+            select v, sj_translit(v) as translit, sj_skeleton(v) as skeleton
+            from (select distinct unnest([first_name_norm, father_name_norm, grandfather_name_norm, family_name_norm]) as v
+                  from named)
+            where v is not null
+        )
     )
     select
         d.input || ':' || d.record_id as mention_id, d.input as source, 'file' as entity, d.record_id as record_key,

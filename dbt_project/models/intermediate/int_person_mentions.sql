@@ -18,13 +18,15 @@ with mentions as (
 -- repeat (a few thousand distinct values across millions of mentions), and the keys are long
 -- chains of regular expressions.
 names as (
-    select name, sj_translit(name) as translit, sj_skeleton(name) as skeleton,
-           sj_loose_skeleton(sj_skeleton(name)) as loose
+    select *, sj_loose_skeleton(skeleton) as loose  -- from the skeleton computed once, beside it
     from (
-        select distinct unnest([first_name_norm, father_name_norm, grandfather_name_norm, family_name_norm]) as name
-        from mentions
+        select name, sj_translit(name) as translit, sj_skeleton(name) as skeleton
+        from (
+            select distinct unnest([first_name_norm, father_name_norm, grandfather_name_norm, family_name_norm]) as name
+            from mentions
+        )
+        where name is not null
     )
-    where name is not null
 ),
 
 features as (

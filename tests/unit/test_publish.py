@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import time
 
 import duckdb
@@ -11,7 +12,7 @@ import pytest
 from assets.errors import SijilError
 from assets.profiles import load_profile
 from assets.publish.analytics import build_analytics, leak_patterns, scan_for_pii
-from assets.publish.pseudonyms import PseudonymKey, load_key
+from assets.publish.pseudonyms import HEX_DIGITS, KEPT_HEX_DIGITS, LETTERS, PseudonymKey, load_key
 from assets.publish.query import run_query
 from assets.publish.wap import analytics_path, begin_build, builds_dir, discard, publish, refresh_lock, rollback
 from assets.settings import get_settings
@@ -32,17 +33,25 @@ def test_pseudonyms_are_keyed_stable_and_rotate():
     assert a.pseudonym("unknown") == "unknown"
 
 
+def _python_hmac_pseudonym(key: PseudonymKey, value: str) -> str:
+    """The pseudonym computed independently, by Python's hmac module."""
+    digest = hmac.new(key.secret, value.encode("utf-8"), hashlib.sha256).hexdigest()
+    return f"{key.version}-" + digest[:KEPT_HEX_DIGITS].translate(str.maketrans(HEX_DIGITS, LETTERS))
+
+
 @pytest.mark.parametrize("secret", [b"", b"secret-1", b"k" * 64, b"a-key-longer-than-sha256s-block-" * 3])
-def test_the_sql_pseudonym_is_the_python_one(secret):
-    """The analytics warehouse is written with DuckDB's HMAC (`register`); a single value with
-    Python's hmac module: both must give the same pseudonym for every key length HMAC treats
-    differently (empty, shorter than, equal to and longer than SHA-256's block)."""
+def test_the_sql_pseudonym_is_rfc_2104_hmac(secret):
+    """DuckDB's HMAC (`register`) against Python's hmac module, for every key length HMAC
+    treats differently (empty, shorter than, equal to and longer than SHA-256's block)."""
     key = PseudonymKey(secret, "k3", "test")
-    values = ["9876543210", "MP00042", "محمد عبد الله", "unknown", None, ""]
+    values = ["9876543210", "MP00042", "محمد عبد الله", ""]
     con = duckdb.connect()
     key.register(con)
-    got = [con.execute("select sj_pseudonym(?::varchar)", [v]).fetchall()[0][0] for v in values]
-    assert got == [key.pseudonym(v) for v in values]
+    got = [con.execute("select sj_pseudonym(?::varchar)", [v]).fetchall()[0][0] for v in values + ["unknown", None]]
+    assert got == [_python_hmac_pseudonym(key, v) for v in values] + ["unknown", None]
+    assert [key.pseudonym(v) for v in values] == got[:len(values)]
+    assert con.execute("select temporary from duckdb_tables() where table_name = 'sj_pseudonym_key'").fetchall() \
+        == [(True,)]  # the key is never written to the file being built
     assert con.execute("select temporary from duckdb_tables() where table_name = 'sj_pseudonym_key'").fetchall() \
         == [(True,)]  # the key is never written to the file being built
 
@@ -134,10 +143,8 @@ def test_leak_patterns_find_identifiers_in_text_but_not_pseudonyms():
 
 def test_a_pseudonym_is_never_an_unkeyed_hash():
     """Guards against 'simplifying' to plain hashing: anyone could recompute that from a national number."""
-    from assets.publish.pseudonyms import _HEX_TO_LETTERS
-
     value = "9876543210"
-    unkeyed = "k1-" + hashlib.sha256(value.encode()).hexdigest()[:30].translate(_HEX_TO_LETTERS)
+    unkeyed = "k1-" + hashlib.sha256(value.encode()).hexdigest()[:30].translate(str.maketrans(HEX_DIGITS, LETTERS))
     assert PseudonymKey(b"secret-1", "k1", "test").pseudonym(value) != unkeyed
     assert PseudonymKey(b"", "k1", "test").pseudonym(value) != unkeyed  # even an empty key is an HMAC
 

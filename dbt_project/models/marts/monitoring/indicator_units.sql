@@ -37,12 +37,17 @@ households as (
     where h.household_key <> 'unknown'
 ),
 
+{#- A person's or household head's age at the end of the period, computed once (the columns
+    below), and its bands computed from it (age_bands). -#}
+{%- set age_bands -%}
+    {{ age_group('age') }} as age_group, {{ age_group_ilo('age') }} as age_group_ilo
+{%- endset %}
 {%- set household_period_columns -%}
     h.*, d.grain, d.period_start, d.period_end, d.is_current, d.months_covered,
-    {{ age_at('h.head_birth_date', 'd.period_end') }} as head_age
+    {{ age_at('h.head_birth_date', 'd.period_end') }} as age
 {%- endset %}
 household_periods as (
-    select * exclude (head_age), {{ age_group('head_age') }} as age_group, {{ age_group_ilo('head_age') }} as age_group_ilo
+    select * exclude (age), {{ age_bands }}
     from (
         select {{ household_period_columns }}
         from households h cross join periods d
@@ -54,7 +59,7 @@ household_periods as (
     {{ age_at('p.birth_date', 'd.period_end') }} as age
 {%- endset %}
 person_periods as (
-    select *, {{ age_group('age') }} as age_group, {{ age_group_ilo('age') }} as age_group_ilo
+    select *, {{ age_bands }}
     from (
         select {{ person_period_columns }}
         from persons p
@@ -130,7 +135,7 @@ household_paid_any as (
 -- paid (amount, months_paid): household_periods joined to household_paid, built from the paid
 -- households instead of every household in every period.
 paid_household_periods as (
-    select * exclude (head_age), {{ age_group('head_age') }} as age_group, {{ age_group_ilo('head_age') }} as age_group_ilo
+    select * exclude (age), {{ age_bands }}
     from (
         select {{ household_period_columns }}, hp.amount, hp.months_paid
         from household_paid hp
@@ -143,7 +148,7 @@ paid_household_periods as (
 -- person_periods joined to household_paid, built from the paid households instead of every
 -- person in every period (3 M rows instead of 36 M at 1,000,000 persons).
 paid_person_periods as (
-    select *, {{ age_group('age') }} as age_group, {{ age_group_ilo('age') }} as age_group_ilo
+    select *, {{ age_bands }}
     from (
         select {{ person_period_columns }}, hp.amount, hp.months_paid
         from household_paid hp

@@ -65,13 +65,16 @@ def prediction_rules(config: dict) -> list:
     """config/linkage.yaml's prediction rules, each a list of columns or SQL. A `both_ways` rule
     names its two records {a} and {b} where it is not symmetric and becomes two rules, one with
     {a} the left record, one with {a} the right: a condition on one record then filters that side
-    before the join, which a condition on either record (`l.x is null or r.x is null`) cannot."""
+    before the join, which a condition on either record (`l.x is null or r.x is null`) cannot.
+    A rule names a condition of `blocking_conditions` in braces ({numbers_agree})."""
+    conditions = config.get("blocking_conditions") or {}
     rules = []
     for rule in config["blocking_rules"]:
         if isinstance(rule, dict):
-            rules += [rule["both_ways"].format(a="l", b="r"), rule["both_ways"].format(a="r", b="l")]
+            rules += [rule["both_ways"].format(a="l", b="r", **conditions),
+                      rule["both_ways"].format(a="r", b="l", **conditions)]
         else:
-            rules.append(rule)
+            rules.append(rule.format(**conditions) if isinstance(rule, str) else rule)
     return rules
 
 

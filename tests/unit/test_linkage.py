@@ -174,8 +174,10 @@ def test_blocking_recall_counts_true_pairs_some_rule_generates():
 
 def test_a_shared_first_name_and_birth_date_alone_is_not_compared():
     """The prediction rules compare people who share a birth date only with more of the name than
-    a common first name (those blocks grow with the square of the records), compare twins, let a
-    missing name part not disagree, and meet a Latin record with its Arabic original."""
+    a common first name (those blocks grow with the square of the records), let a missing name
+    part not disagree, meet a Latin record with its Arabic original, forgive a national number
+    one slip apart, and do not compare two records whose numbers are two people's (twins with
+    numbers of their own, or a namesake without a birth date)."""
     import pandas as pd
 
     from assets.linkage.model import FEATURES_SQL, rule_sql
@@ -184,12 +186,18 @@ def test_a_shared_first_name_and_birth_date_alone_is_not_compared():
         _person("a", "civil", "محمد", "أحمد", "علي", "الخطيب", "1985-03-04", "M", "1000000001"),
         _person("b", "civil", "محمد", "يوسف", "عمر", "العبادي", "1985-03-04", "M", "1000000002"),
         _person("c", "naf", "محمد", "", "", "الخطيب", "1985-03-04", "M"),  # no father name
-        _person("d", "civil", "سارة", "أحمد", "علي", "الخطيب", "1985-03-04", "F", "1000000004"),  # a's twin
+        _person("d", "civil", "سارة", "أحمد", "علي", "الخطيب", "1985-03-04", "F", "1000000044"),  # a's twin
         _person("e", "unhcr", "Mohammad", "Ahmad", "", "Al-Khatib", "1985-03-04", "M"),
         _person("f", "civil", "محمد", "خالد", "حسن", "الزعبي", "1985-01-01", "M", "1000000006"),
         _person("g", "civil", "محمد", "حسن", "علي", "المومني", "1985-01-01", "M", "1000000007"),
         _person("h", "unhcr", "Mhmad", "Hasan", "", "Almomani", "1985-01-01", "M"),
+        _person("i", "ssc", "محمد", "أحمد", "علي", "الخطيب", "1985-03-04", "M", "1000000010"),  # a, two digits swapped
+        _person("j", "zakat", "محمد", "أحمد", "علي", "الخطيب", "1985-03-04", "M", "2000000009"),  # a namesake
+        _person("k", "zakat", "محمد", "أحمد", "علي", "الخطيب", "1985-03-04", "M"),  # a or a namesake, no number
+        _person("u", "unhcr", "Sara", "Ahmad", "", "Al-Khatib", "1985-03-04", "F"),  # d without a number
     ])
+    rows.loc[rows.mention_id.isin(["j", "k"]), "birth_date"] = None
+    rows.loc[rows.mention_id == "j", "phone"] = "0780000009"
     con = duckdb.connect()
     con.register("rows", rows)
     con.execute("create table m as select * replace (nullif(father_name_skeleton, '') as father_name_skeleton) from rows")
@@ -199,8 +207,9 @@ def test_a_shared_first_name_and_birth_date_alone_is_not_compared():
         compared |= set(con.execute(f"select l.unique_id, r.unique_id from f l join f r "
                                     f"on l.unique_id < r.unique_id and ({rule_sql(rule)})").fetchall())
     assert ("a", "b") not in compared and ("f", "g") not in compared  # common first name, same date: no more
-    assert {("a", "c"), ("a", "d"), ("a", "e"), ("g", "h")} <= compared
+    assert {("a", "c"), ("a", "e"), ("g", "h"), ("a", "i"), ("a", "k"), ("d", "u")} <= compared
     assert ("b", "c") in compared  # c has no father name: first name and date are enough there
+    assert ("a", "d") not in compared and ("a", "j") not in compared  # numbers of two people
 
 
 def test_blocking_analysis_counts_comparisons_per_rule(warehouse):

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assets.errors import SijilError
-from assets.linkage.model import model_version
+from assets.linkage.model import BLOCKING_ONLY_FEATURES, model_version
 from assets.linkage.run import MENTION_FEATURES, link_mentions
 
 FEATURES_TABLE = "linkage_run_features"  # a run's features, computed once (temporary table)
@@ -36,8 +36,10 @@ class Decision:
 
 
 def fingerprints_sql(features: str = MENTION_FEATURES) -> str:
-    """Each mention's fingerprint: a hash of the features the model reads."""
-    return f"select f.unique_id as mention_id, hash(f) as fingerprint from {features} f"
+    """Each mention's fingerprint: a hash of the features the model compares (not of those that
+    only choose the pairs, such as how many records share a name, which new records change)."""
+    kept = f"(select * exclude ({', '.join(BLOCKING_ONLY_FEATURES)}) from {features})"
+    return f"select f.unique_id as mention_id, hash(f) as fingerprint from {kept} f"
 
 
 def _table_exists(con, schema: str, name: str) -> bool:

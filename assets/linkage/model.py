@@ -40,9 +40,15 @@ select
     strftime(birth_date, '%Y%m%d') as birth_str,
     coalesce(birth_date_is_jan1, false) as is_jan1,
     sex,
-    phone
+    phone,
+    -- how many records share the first, father's and family skeletons: for blocking only
+    -- (config/linkage.yaml's grandfathers_agree), not compared, not part of a fingerprint
+    count(*) over (partition by first_name_skeleton, father_name_skeleton, family_name_skeleton) as same_name_records
 from {table}
 """
+# Features that only choose which pairs are compared: a new record changes them for others,
+# which must not make those others count as changed (mode.fingerprints_sql leaves them out).
+BLOCKING_ONLY_FEATURES = ("same_name_records",)
 
 
 def load_config(path: Path | None = None) -> dict:

@@ -212,6 +212,45 @@ def test_a_shared_first_name_and_birth_date_alone_is_not_compared():
     assert ("a", "d") not in compared and ("a", "j") not in compared  # numbers of two people
 
 
+def test_without_a_birth_date_a_common_name_needs_the_grandfathers_name():
+    """A record without a birth date meets the records sharing its first, father's and family
+    names; when more than 50 records share them, only those with its grandfather's name."""
+    import pandas as pd
+
+    from assets.linkage.model import FEATURES_SQL, rule_sql
+
+    def people(prefix, count, first, family, grandfathers):
+        return [_person(f"{prefix}{i}", "civil", first, "أحمد", grandfathers[i % len(grandfathers)], family,
+                        f"19{50 + i % 40}-0{1 + i % 9}-1{i % 10}", "M") for i in range(count)]
+
+    rows = pd.DataFrame([
+        *people("common", 60, "محمد", "الخطيب", ["علي", "حسن", "عمر"]),
+        *people("rare", 10, "يوسف", "الزعبي", ["علي", "حسن"]),
+        _person("x_gf", "zakat", "محمد", "أحمد", "علي", "الخطيب", "1950-01-10", "M"),
+        _person("x_nogf", "zakat", "محمد", "أحمد", "", "الخطيب", "1950-01-10", "M"),
+        _person("y_nogf", "zakat", "يوسف", "أحمد", "", "الزعبي", "1950-01-10", "M"),
+    ])
+    rows["phone"] = rows["mention_id"]  # no shared phone: only the name rule can compare them
+    rows.loc[rows.mention_id.str.contains("_"), "birth_date"] = None
+    con = duckdb.connect()
+    con.register("rows", rows)
+    con.execute("create table m as select * replace (nullif(grandfather_name_skeleton, '') as grandfather_name_skeleton) from rows")
+    con.execute(f"create table f as {FEATURES_SQL.format(table='m')}")
+
+    def partners(mention_id):
+        found = set()
+        for rule in prediction_rules(load_config()):
+            found |= {row[0] for row in con.execute(
+                f"select r.unique_id from f l join f r on l.unique_id <> r.unique_id and ({rule_sql(rule)}) "
+                f"where l.unique_id = ?", [mention_id]).fetchall()}
+        return found
+
+    with_ali = {f"common{i}" for i in range(60) if i % 3 == 0}
+    assert partners("x_gf") == with_ali  # a common name: the same grandfather only
+    assert partners("x_nogf") == set()  # a common name and no grandfather: no one
+    assert partners("y_nogf") == {f"rare{i}" for i in range(10)}  # a rare name: every namesake
+
+
 def test_blocking_analysis_counts_comparisons_per_rule(warehouse):
     from assets.linkage.blocking import comparisons_per_rule
 

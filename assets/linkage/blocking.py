@@ -47,14 +47,28 @@ def comparisons_per_rule(con, config: dict, table: str = "intermediate.int_perso
 def blocking_recall(con, truth: str, features: str, config: dict) -> dict:
     """Of the true matching pairs among `truth` (mention_id, person), how many at least one
     prediction blocking rule generates. `features` holds FEATURES_SQL's columns."""
+    return blocking_recall_by_subset(con, truth, features, config, {"all": "true"})["all"]
+
+
+def blocking_recall_by_subset(con, truth: str, features: str, config: dict, subsets: dict[str, str]) -> dict:
+    """`blocking_recall` for each subset of the true pairs: a subset is a condition on `truth`'s
+    columns, written on the record {t}, that both records of a pair meet. Every rule is tested
+    once per true pair, whatever the number of subsets."""
     generated = " or ".join(f"coalesce({rule_sql(rule)}, false)" for rule in prediction_rules(config))
-    pairs, blocked = con.execute(f"""
-        with pairs as (
-            select a.mention_id as id_l, b.mention_id as id_r
-            from {truth} a join {truth} b on a.person = b.person and a.mention_id < b.mention_id
-        )
-        select count(*), count(*) filter (where {generated})
-        from pairs p join {features} l on l.unique_id = p.id_l join {features} r on r.unique_id = p.id_r
-    """).fetchall()[0]
-    return {"true_pairs": int(pairs), "blocked_true_pairs": int(blocked),
-            "blocking_recall": blocked / pairs if pairs else 1.0}
+    con.execute(f"""
+        create or replace temp table _sijil_true_pairs as
+        select a, b, {generated} as blocked
+        from {truth} a join {truth} b on a.person = b.person and a.mention_id < b.mention_id
+        join {features} l on l.unique_id = a.mention_id join {features} r on r.unique_id = b.mention_id
+    """)
+    try:
+        result = {}
+        for name, condition in subsets.items():
+            both = f"({condition.format(t='a')}) and ({condition.format(t='b')})"
+            pairs, blocked = con.execute(f"select count(*), count(*) filter (where blocked) from _sijil_true_pairs "
+                                         f"where {both}").fetchall()[0]
+            result[name] = {"true_pairs": int(pairs), "blocked_true_pairs": int(blocked),
+                            "blocking_recall": blocked / pairs if pairs else 1.0}
+        return result
+    finally:
+        con.execute("drop table if exists _sijil_true_pairs")

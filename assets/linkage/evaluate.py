@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assets.linkage.blocking import blocking_recall
+from assets.linkage.blocking import blocking_recall_by_subset
 from assets.linkage.model import FEATURES_SQL
 
 
@@ -59,9 +59,10 @@ def evaluate_clusters(con, truth_dir: Path, config: dict | None = None) -> dict 
         result[f"no_national_id_sex_{sex}"] = pairwise_scores(con, "_clusters_noid", f"_t_noid_{sex}")
     if config is not None:
         con.execute(f"create or replace temp table _features as {FEATURES_SQL.format(table='intermediate.int_person_mentions')}")
-        truths = {"overall": "_truth", "no_national_id": "_truth_noid", "sex_M": "_t_M", "sex_F": "_t_F",
-                  "no_national_id_sex_M": "_t_noid_M", "no_national_id_sex_F": "_t_noid_F"}
-        for subset, truth in truths.items():
-            result[subset].update(blocking_recall(con, truth, "_features", config))
+        subsets = {"overall": "true", "no_national_id": "{t}.national_id is null", "sex_M": "{t}.sex = 'M'",
+                   "sex_F": "{t}.sex = 'F'", "no_national_id_sex_M": "{t}.national_id is null and {t}.sex = 'M'",
+                   "no_national_id_sex_F": "{t}.national_id is null and {t}.sex = 'F'"}
+        for subset, recall in blocking_recall_by_subset(con, "_truth", "_features", config, subsets).items():
+            result[subset].update(recall)
         con.execute("drop table _features")
     return result

@@ -157,7 +157,7 @@ def test_review_queue_names_the_evidence_and_exports_csv(warehouse):
 
 
 def test_blocking_recall_counts_true_pairs_some_rule_generates():
-    from assets.linkage.blocking import blocking_recall
+    from assets.linkage.blocking import blocking_recall, blocking_recall_by_subset
 
     con = duckdb.connect()
     con.execute("""create table f as select * from (values
@@ -170,6 +170,13 @@ def test_blocking_recall_counts_true_pairs_some_rule_generates():
     # only the identifier rule: a-b is generated, a-c and b-c are not (c has no number)
     only_id = blocking_recall(con, "t", "f", {"blocking_rules": [["national_id"]]})
     assert (only_id["true_pairs"], only_id["blocked_true_pairs"]) == (3, 1)
+    # by subset: the pairs both of whose records meet a condition on the truth's columns
+    con.execute("create table t2 as select t.*, f.national_id from t join f on f.unique_id = t.mention_id")
+    by = blocking_recall_by_subset(con, "t2", "f", {"blocking_rules": [["national_id"]]},
+                                   {"all": "true", "numbered": "{t}.national_id is not null", "none": "false"})
+    assert by["all"] == only_id
+    assert (by["numbered"]["true_pairs"], by["numbered"]["blocked_true_pairs"]) == (1, 1)
+    assert by["none"] == {"true_pairs": 0, "blocked_true_pairs": 0, "blocking_recall": 1.0}
 
 
 def test_a_shared_first_name_and_birth_date_alone_is_not_compared():

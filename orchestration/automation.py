@@ -2,7 +2,9 @@
 automation of the working copy, retries, and the run sensors that keep the audit log and alert.
 
 - ``published_refresh`` (a job of one op) is write-audit-publish, exactly `sijil materialize`:
-  the schedule launches it daily and the inbox sensor whenever a file with new content lands.
+  the schedule launches it daily and the inbox sensor whenever a file with new content lands;
+  the ``linkage_retraining`` schedule launches it monthly tagged ``sijil/retrain_linkage``, so
+  that it trains the linkage model again (`sijil materialize --retrain`).
 - ``sijil_refresh`` is every asset under the retry policy, and ``sijil_refresh_monthly`` the
   assets partitioned by month; `sijil materialize` runs both in process against a fresh build
   file, the monthly one over every month in one run.
@@ -12,7 +14,7 @@ automation of the working copy, retries, and the run sensors that keep the audit
   writes a build file, not the working copy, so what it materialises starts nothing.
 - Runs that no refresh has audited (UI, automation, a killed refresh) are appended to the audit
   log by the run sensors; a failed one also writes an alert line.
-- What starts runs by itself (the schedule, the inbox sensor, the automation sensor) is on by
+- What starts runs by itself (the schedules, the inbox sensor, the automation sensor) is on by
   default in production mode only: in sample mode `make ui` shows everything and starts nothing
   until someone turns it on (:func:`starts_runs_by_default`).
 """
@@ -35,6 +37,7 @@ REFRESH_JOB = "sijil_refresh"
 MONTHLY_JOB = "sijil_refresh_monthly"
 PUBLISHED_REFRESH_JOB = "published_refresh"
 PARENT_RUN_TAG = "sijil/parent_run"  # on a refresh's inner run: who records it in the audit log
+RETRAIN_TAG = "sijil/retrain_linkage"  # "true" on a published refresh: the linkage model is trained again
 NEW_FILES_TAG = "sijil/new_files"
 
 
@@ -148,7 +151,8 @@ def record_unaudited_run(instance: dg.DagsterInstance, run: dg.DagsterRun, outco
 
 
 def build_operations_definitions(profile: Profile, monthly: list[dg.AssetsDefinition] = ()) -> dg.Definitions:
-    """The jobs, the daily schedule, the inbox sensor, the automation sensor and the run sensors.
+    """The jobs, the daily refresh and monthly retraining schedules, the inbox sensor, the automation
+    sensor and the run sensors.
     `monthly` are the assets partitioned by month: their own job, run after the others by a
     refresh over every month, and backfilled from the UI over any range."""
     config = load_operations_config()
@@ -168,7 +172,7 @@ def build_operations_definitions(profile: Profile, monthly: list[dg.AssetsDefini
     def refresh_and_publish(context: dg.OpExecutionContext) -> None:
         from orchestration.refresh import run_refresh
 
-        result = run_refresh(parent_run_id=context.run_id)
+        result = run_refresh(parent_run_id=context.run_id, retrain=context.run.tags.get(RETRAIN_TAG) == "true")
         if not result.published:
             why = "; ".join(result.errors or result.checks_failed or result.failed) or "not published"
             raise dg.Failure(description=f"refresh not published: {why}", allow_retries=False)
@@ -182,6 +186,13 @@ def build_operations_definitions(profile: Profile, monthly: list[dg.AssetsDefini
     daily = dg.ScheduleDefinition(name="daily_refresh", job=published_refresh, cron_schedule=config.cron,
                                   execution_timezone=config.timezone, default_status=schedule_status,
                                   description="The regular refresh (config/operations.yaml)")
+
+    retraining = dg.ScheduleDefinition(name="linkage_retraining", job=published_refresh,
+                                       cron_schedule=config.linkage_retraining_cron,
+                                       execution_timezone=config.timezone, default_status=schedule_status,
+                                       tags={RETRAIN_TAG: "true"},
+                                       description="A refresh that trains the linkage model again from the records "
+                                                   "and relinks everything (config/operations.yaml)")
 
     @dg.sensor(name="inbox_sensor", job=published_refresh, minimum_interval_seconds=config.sensor_interval_seconds,
                default_status=launcher_status,
@@ -206,5 +217,5 @@ def build_operations_definitions(profile: Profile, monthly: list[dg.AssetsDefini
     def run_success_audit(context: dg.RunStatusSensorContext):
         record_unaudited_run(context.instance, context.dagster_run, "succeeded", "")
 
-    return dg.Definitions(jobs=[refresh_job, monthly_job, published_refresh], schedules=[daily],
+    return dg.Definitions(jobs=[refresh_job, monthly_job, published_refresh], schedules=[daily, retraining],
                           sensors=[inbox_sensor, automation, run_failure_alert, run_success_audit])

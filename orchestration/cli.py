@@ -31,7 +31,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 def _cmd_materialize(args: argparse.Namespace) -> int:
     from orchestration.refresh import print_summary, run_refresh
 
-    result = run_refresh(select=args.select)
+    result = run_refresh(select=args.select, retrain=args.retrain)
     print_summary(result)
     return 0 if result.success else 1
 
@@ -165,6 +165,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("materialize", help="refresh: materialise every asset into the warehouse and print a summary")
     p.add_argument("--select", help="Dagster asset selection (default: every asset)")
+    p.add_argument("--retrain", action="store_true",
+                   help="train the linkage model again from the records (and relink everything), even when "
+                        "its settings are unchanged")
     p.set_defaults(func=_cmd_materialize)
 
     p = sub.add_parser("dedupe", help="link and deduplicate person records in CSV, Excel or Parquet files")

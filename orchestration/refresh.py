@@ -79,9 +79,10 @@ def _root_message(error) -> str:
     return error.message.strip().splitlines()[-1] if error.message.strip() else error.cls_name or "error"
 
 
-def run_refresh(select: str | None = None, parent_run_id: str | None = None) -> RefreshResult:
+def run_refresh(select: str | None = None, parent_run_id: str | None = None, retrain: bool = False) -> RefreshResult:
     """Write-audit-publish one refresh: build a new warehouse file, materialise every asset (or
     the selection) into it, and publish it only when no step and no blocking check failed.
+    With `retrain`, the linkage trains its model again from the records and relinks everything.
 
     The refresh is appended to the audit log when it starts and when it ends (under
     `parent_run_id` when a Dagster run launched it, the id of the Dagster run that built the
@@ -97,7 +98,7 @@ def run_refresh(select: str | None = None, parent_run_id: str | None = None) -> 
     # Appended first, so a refresh that is killed outright still leaves its trace: "started" with no outcome.
     _audit(refresh_id, "started", "", started_at, inputs, {}, settings)
     try:
-        result = _write_audit_publish(select, settings, parent_run_id)
+        result = _write_audit_publish(select, settings, parent_run_id, retrain)
     except Exception as exc:
         _audit(refresh_id, "failed", str(exc), started_at, inputs, {}, settings)
         raise
@@ -124,7 +125,8 @@ def _audit(run_id: str, outcome: str, detail: str, started_at, inputs: dict, row
         write_alert(config.alert_file(settings), alert_line(run_id, "sijil materialize", detail or outcome))
 
 
-def _write_audit_publish(select: str | None, settings: Settings, parent_run_id: str | None) -> RefreshResult:
+def _write_audit_publish(select: str | None, settings: Settings, parent_run_id: str | None,
+                         retrain: bool) -> RefreshResult:
     from assets.publish.analytics import load_publish_config
     from assets.publish.pseudonyms import load_key
     from assets.publish.wap import refresh_lock
@@ -133,10 +135,11 @@ def _write_audit_publish(select: str | None, settings: Settings, parent_run_id: 
     key = load_key(settings)
     config = load_publish_config()
     with refresh_lock(settings):
-        return _build_and_publish(select, settings, parent_run_id, key, config)
+        return _build_and_publish(select, settings, parent_run_id, retrain, key, config)
 
 
-def _build_and_publish(select: str | None, settings: Settings, parent_run_id: str | None, key, config) -> RefreshResult:
+def _build_and_publish(select: str | None, settings: Settings, parent_run_id: str | None, retrain: bool,
+                       key, config) -> RefreshResult:
     from assets.publish.wap import begin_build, discard, publish
 
     started = time.monotonic()
@@ -146,7 +149,7 @@ def _build_and_publish(select: str | None, settings: Settings, parent_run_id: st
     previous = os.environ.get("SIJIL_WAREHOUSE")
     os.environ["SIJIL_WAREHOUSE"] = str(build)
     try:
-        result = _execute(select, build, parent_run_id)
+        result = _execute(select, build, parent_run_id, retrain)
     finally:
         if previous is None:
             os.environ.pop("SIJIL_WAREHOUSE", None)
@@ -178,7 +181,18 @@ def _release_dead_refresh_runs(instance: dg.DagsterInstance, tag: str) -> list[s
     return [run.run_id for run in dead]
 
 
-def _execute(select: str | None, build: Path, parent_run_id: str | None = None) -> RefreshResult:
+def refresh_run_config(keys, retrain: bool) -> dict:
+    """The run config of a refresh's job run over `keys`: warnings and errors on the terminal (the
+    full event log is in the Dagster UI), and the linkage told to retrain when asked and selected."""
+    config: dict = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    from assets.linkage.assets import CLUSTERS_KEY, LINK_OP
+
+    if retrain and CLUSTERS_KEY in keys:
+        config["ops"] = {LINK_OP: {"config": {"retrain": True}}}
+    return config
+
+
+def _execute(select: str | None, build: Path, parent_run_id: str | None = None, retrain: bool = False) -> RefreshResult:
     """Run the refresh job (every asset not partitioned, transient failures retried), then the
     monthly job over every month in one run, in this process against the build file."""
     from assets.warehouse import Warehouse
@@ -205,8 +219,7 @@ def _execute(select: str | None, build: Path, parent_run_id: str | None = None) 
                                  "dagster/asset_partition_range_end": months[-1]})
             results.append(job.execute_in_process(
                 instance=instance, asset_selection=sorted(keys), raise_on_error=False, tags=run_tags,
-                # The run's full event log is in the Dagster UI; the terminal shows warnings and errors.
-                run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}}))
+                run_config=refresh_run_config(keys, retrain)))
             steps += step_timings(instance.all_logs(results[-1].run_id))
     if not results:
         raise SijilError(f"--select {select!r} matches no asset")

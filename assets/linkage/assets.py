@@ -14,6 +14,8 @@ from assets.warehouse import Warehouse
 
 MENTIONS_KEY = dg.AssetKey(["intermediate", "int_person_mentions"])
 MEMBERSHIPS_KEY = dg.AssetKey(["intermediate", "int_household_memberships"])
+CLUSTERS_KEY = dg.AssetKey(["linkage", "person_clusters"])
+LINK_OP = "link_person_mentions"  # the step that links (its run config: LinkageConfig)
 
 
 class LinkageConfig(dg.Config):
@@ -31,7 +33,7 @@ def build_linkage_assets(profile: Profile) -> list:
 
     @dg.multi_asset(
         specs=[
-            dg.AssetSpec(["linkage", "person_clusters"], deps=[MENTIONS_KEY], group_name="linkage",
+            dg.AssetSpec(CLUSTERS_KEY, deps=[MENTIONS_KEY], group_name="linkage",
                          kinds={"splink", "duckdb"},
                          description="Every person mention's master person id, stable across runs (Splink model, "
                                      "clustered at the automatic-link threshold).\n\nرقم الشخص الموحّد لكل سجل."),
@@ -46,7 +48,7 @@ def build_linkage_assets(profile: Profile) -> list:
         ],
         pool="duckdb_writer",
         retry_policy=transient_retry_policy(),
-        name="link_person_mentions",
+        name=LINK_OP,
     )
     @final_unless_transient
     def link_person_mentions(context: dg.AssetExecutionContext, config: LinkageConfig, warehouse: Warehouse):
@@ -64,7 +66,7 @@ def build_linkage_assets(profile: Profile) -> list:
                 return
         context.log.info(f"linked {result.mentions} mentions into {result.clusters} master persons "
                          f"(model {result.model_version}, retrained={result.retrained}; wall seconds by phase {result.seconds}, CPU {result.cpu_seconds})")
-        yield dg.MaterializeResult(asset_key=["linkage", "person_clusters"], metadata={
+        yield dg.MaterializeResult(asset_key=CLUSTERS_KEY, metadata={
             "dagster/row_count": result.mentions, "master_persons": result.clusters,
             "largest_cluster": result.largest_cluster, "model_version": result.model_version,
             "new_records": result.new_records, "new_records_joined_existing": result.new_records_joined_existing,
@@ -84,7 +86,7 @@ def build_linkage_assets(profile: Profile) -> list:
                                        (select count(*) from linkage.review_queue)""").fetchall()[0]
         context.log.info(f"linked {result.new_records} new mentions: {result.joined_existing} joined existing master "
                          f"persons, {result.new_persons} new master persons, {result.bridges} bridging two")
-        yield dg.MaterializeResult(asset_key=["linkage", "person_clusters"], metadata={
+        yield dg.MaterializeResult(asset_key=CLUSTERS_KEY, metadata={
             "dagster/row_count": counts[0], "master_persons": counts[1], "incremental": True,
             "new_records": result.new_records, "new_records_joined_existing": result.joined_existing,
             "new_master_persons": result.new_persons, "bridging_records": result.bridges,
@@ -96,7 +98,7 @@ def build_linkage_assets(profile: Profile) -> list:
         yield dg.MaterializeResult(asset_key=["linkage", "review_queue"], metadata={
             "dagster/row_count": counts[3], "export": str(review_csv)})
 
-    @dg.asset(key=["linkage", "household_links"], deps=[dg.AssetKey(["linkage", "person_clusters"]), MEMBERSHIPS_KEY],
+    @dg.asset(key=["linkage", "household_links"], deps=[CLUSTERS_KEY, MEMBERSHIPS_KEY],
               group_name="linkage", kinds={"duckdb"}, pool="duckdb_writer", retry_policy=transient_retry_policy(),
               description="Every source household reference (cash-programme household, refugee case, family book) "
                           "mapped to one master household.\n\nربط مراجع الأسر في المصادر بأسرة موحّدة.")
@@ -107,7 +109,7 @@ def build_linkage_assets(profile: Profile) -> list:
             rows = con.execute("select count(*) from linkage.household_links").fetchall()[0][0]
         return dg.MaterializeResult(metadata={"dagster/row_count": rows, "master_households": households})
 
-    @dg.asset(key=["linkage", "evaluation"], deps=[dg.AssetKey(["linkage", "person_clusters"])], group_name="linkage",
+    @dg.asset(key=["linkage", "evaluation"], deps=[CLUSTERS_KEY], group_name="linkage",
               kinds={"duckdb"}, pool="duckdb_writer", retry_policy=transient_retry_policy(),
               description="Blocking cost (Splink's blocking analysis: comparisons added by each prediction rule, "
                           "per record; linkage.blocking_analysis) and, when a truth directory is present (never on "

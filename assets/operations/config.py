@@ -1,4 +1,4 @@
-"""config/operations.yaml: the schedule, the inbox sensor, retries, alerts and the audit log."""
+"""config/operations.yaml: the schedules, the inbox sensor, retries, alerts and the audit log."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from assets.settings import Settings, get_settings
 class OperationsConfig:
     cron: str
     timezone: str
+    linkage_retraining_cron: str
     sensor_interval_seconds: int
     settle_seconds: float
     max_retries: int
@@ -38,6 +39,7 @@ def load_operations_config(path: Path | None = None) -> OperationsConfig:
         config = OperationsConfig(
             cron=str(raw["schedule"]["cron"]),
             timezone=str(raw["schedule"].get("timezone", "UTC")),
+            linkage_retraining_cron=str(raw["schedule"]["linkage_retraining_cron"]),
             sensor_interval_seconds=int(raw["inbox_sensor"]["minimum_interval_seconds"]),
             settle_seconds=float(raw["inbox_sensor"].get("settle_seconds", 30)),
             max_retries=int(raw["retries"]["max_retries"]),
@@ -51,6 +53,7 @@ def load_operations_config(path: Path | None = None) -> OperationsConfig:
         raise SijilError(f"{path}: missing setting {exc}") from exc
     if config.alert_channel != "file":
         raise SijilError(f"{path}: alerts.channel {config.alert_channel!r} is not supported (use 'file')")
-    if len(config.cron.split()) != 5:
-        raise SijilError(f"{path}: schedule.cron {config.cron!r} is not a five-field cron expression")
+    for name, cron in (("cron", config.cron), ("linkage_retraining_cron", config.linkage_retraining_cron)):
+        if len(cron.split()) != 5:
+            raise SijilError(f"{path}: schedule.{name} {cron!r} is not a five-field cron expression")
     return config

@@ -20,3 +20,18 @@ def test_unknown_profile_is_reported_in_plain_words(tmp_path, capsys):
 def test_commands_are_listed():
     help_text = build_parser().format_help()
     assert "generate" in help_text and "materialize" in help_text
+
+
+def test_materialize_retrain_asks_the_refresh_to_train_the_linkage_again(monkeypatch):
+    import orchestration.refresh as refresh
+
+    asked = []
+
+    class Result:
+        success = True
+
+    monkeypatch.setattr(refresh, "run_refresh", lambda select=None, retrain=False: asked.append((select, retrain)) or Result())
+    monkeypatch.setattr(refresh, "print_summary", lambda result: None)
+    assert main(["materialize", "--retrain"]) == 0
+    assert main(["materialize"]) == 0
+    assert asked == [(None, True), (None, False)]

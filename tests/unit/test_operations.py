@@ -271,9 +271,9 @@ def test_what_starts_runs_is_on_in_production_and_off_on_a_sample(home, monkeypa
         sensors = {s.name: s.default_status for s in defs.sensors}
         expected = dg.DefaultSensorStatus.RUNNING if running else dg.DefaultSensorStatus.STOPPED
         assert {name: sensors[name] for name in starters} == dict.fromkeys(starters, expected), mode
-        schedule = next(iter(defs.schedules))
-        assert schedule.default_status == (dg.DefaultScheduleStatus.RUNNING if running
-                                           else dg.DefaultScheduleStatus.STOPPED), mode
+        for schedule in defs.schedules:
+            assert schedule.default_status == (dg.DefaultScheduleStatus.RUNNING if running
+                                               else dg.DefaultScheduleStatus.STOPPED), (mode, schedule.name)
         # What only records (the audit log, alerts) always runs.
         assert sensors["run_failure_alert"] == sensors["run_success_audit"] == dg.DefaultSensorStatus.RUNNING
 
@@ -343,6 +343,30 @@ def test_daily_schedule_comes_from_config_and_runs_the_published_refresh(home, m
     assert raw["schedule"]["cron"] == schedule.cron_schedule
 
 
+def test_a_monthly_schedule_retrains_the_linkage_model_through_the_published_refresh(home, monkeypatch):
+    """The retraining schedule launches the published refresh tagged to retrain; a refresh asked to
+    retrain passes `retrain: true` to the linkage step, a valid run config of the refresh job."""
+    from assets.linkage.assets import CLUSTERS_KEY, LINK_OP
+    from orchestration.automation import REFRESH_JOB, RETRAIN_TAG
+    from orchestration.definitions import build_definitions
+    from orchestration.refresh import refresh_run_config
+
+    monkeypatch.setenv("SIJIL_MODE", "production")
+    defs = build_operations_definitions(PROFILE)
+    schedule = defs.resolve_schedule_def("linkage_retraining")
+    assert schedule.cron_schedule == CONFIG.linkage_retraining_cron == "0 3 1 * *"
+    assert schedule.execution_timezone == CONFIG.timezone and schedule.job_name == PUBLISHED_REFRESH_JOB
+    assert schedule.tags == {RETRAIN_TAG: "true"}
+
+    job = build_definitions().resolve_job_def(REFRESH_JOB)
+    keys = set(job.asset_layer.executable_asset_keys)
+    retraining = refresh_run_config(keys, retrain=True)
+    assert retraining["ops"] == {LINK_OP: {"config": {"retrain": True}}}
+    assert dg.validate_run_config(job, retraining)
+    assert "ops" not in refresh_run_config(keys, retrain=False)
+    assert "ops" not in refresh_run_config(keys - {CLUSTERS_KEY}, retrain=True)  # linkage not selected
+
+
 def test_an_operator_points_sijil_at_another_operations_file(tmp_path, monkeypatch):
     raw = yaml.safe_load((REPO_ROOT / "config" / "operations.yaml").read_text())
     raw["schedule"]["cron"] = "30 4 * * 5"
@@ -361,7 +385,12 @@ def test_operations_config_refuses_a_bad_cron(tmp_path):
     raw["schedule"]["cron"] = "daily"
     bad = tmp_path / "operations.yaml"
     bad.write_text(yaml.safe_dump(raw))
-    with pytest.raises(SijilError, match="not a five-field cron"):
+    with pytest.raises(SijilError, match="schedule.cron 'daily' is not a five-field cron"):
+        load_operations_config(bad)
+    raw["schedule"]["cron"] = "0 2 * * *"
+    raw["schedule"]["linkage_retraining_cron"] = "monthly"
+    bad.write_text(yaml.safe_dump(raw))
+    with pytest.raises(SijilError, match="schedule.linkage_retraining_cron 'monthly' is not a five-field cron"):
         load_operations_config(bad)
 
 
@@ -496,7 +525,7 @@ def test_definitions_wire_schedule_sensors_jobs_and_automation(home):
     defs = build_definitions()
     assert {s.name for s in defs.sensors} >= {"inbox_sensor", "follow_inputs", "run_failure_alert",
                                               "run_success_audit"}
-    assert {s.name for s in defs.schedules} == {"daily_refresh"}
+    assert {s.name for s in defs.schedules} == {"daily_refresh", "linkage_retraining"}
     graph = defs.resolve_asset_graph()
     for key in graph.materializable_asset_keys:
         condition = graph.get(key).automation_condition

@@ -188,7 +188,10 @@ def mentions_sql(has_parts: bool) -> str:
         (month(d.birth_date) = 1 and day(d.birth_date) = 1) as birth_date_is_jan1,
         case when lower(trim(d.sex)) in ('m', 'male', 'ذكر', '1') then 'M'
              when lower(trim(d.sex)) in ('f', 'female', 'أنثى', 'انثى', '2') then 'F' end as sex,
-        nullif(regexp_replace(sj_digits(d.phone), '[^0-9]', '', 'g'), '') as phone
+        nullif(regexp_replace(sj_digits(d.phone), '[^0-9]', '', 'g'), '') as phone,
+        sj_place_key(d.governorate) as governorate_code,
+        sj_place(d.address) as address_translit, sj_place(d.locality) as locality_translit,
+        sj_place_key(d.locality) as locality_key, sj_postcode(d.postcode) as postcode
     from named d
     {form_joins}
     """

@@ -41,6 +41,9 @@ select
     coalesce(birth_date_is_jan1, false) as is_jan1,
     sex,
     phone,
+    -- where the person lives, when the source says: compared as one piece of evidence (location)
+    address_translit as address_t, locality_translit as locality_t, locality_key, postcode,
+    governorate_code as governorate,
     -- how many records share the first, father's and family skeletons: for blocking only
     -- (config/linkage.yaml's grandfathers_agree), not compared, not part of a fingerprint
     count(*) over (partition by first_name_skeleton, father_name_skeleton, family_name_skeleton) as same_name_records
@@ -164,6 +167,22 @@ def comparisons() -> list:
             cll.CustomLevel("phone_l is null or phone_r is null or first_s_l is null or first_s_r is null")
             .configure(is_null_level=True),
             cll.CustomLevel("phone_l = phone_r and first_s_l = first_s_r", label_for_charts="same phone and first name"),
+            cll.ElseLevel(),
+        ]),
+        # Where the person lives, one comparison so that an address and its locality are not
+        # counted twice; the closest level both records allow. A household's address is shared
+        # by its members, like the phone, so it never outweighs a first name and a birth date.
+        cl.CustomComparison(output_column_name="location", comparison_levels=[
+            cll.CustomLevel(" and ".join(f"({c}_l is null or {c}_r is null)"
+                                         for c in ("address_t", "locality_key", "postcode", "governorate")))
+            .configure(is_null_level=True),  # nothing that both records have
+            cll.CustomLevel("address_t_l = address_t_r", label_for_charts="same address"),
+            cll.CustomLevel("jaro_winkler_similarity(address_t_l, address_t_r) >= 0.9", label_for_charts="close address"),
+            cll.CustomLevel("locality_key_l = locality_key_r and postcode_l = postcode_r",
+                            label_for_charts="same locality and postal code"),
+            cll.CustomLevel("locality_key_l = locality_key_r or postcode_l = postcode_r",
+                            label_for_charts="same locality or postal code"),
+            cll.CustomLevel("governorate_l = governorate_r", label_for_charts="same governorate"),
             cll.ElseLevel(),
         ]),
         cl.CustomComparison(output_column_name="sex", comparison_levels=[

@@ -6,7 +6,11 @@ other connection by `install_text_macros(con)`. Macros:
 - ``sj_digits(s)``: Arabic-Indic and Persian digits to ASCII;
 - ``sj_norm_name(s)``, ``sj_translit(s)``, ``sj_skeleton(s)``, ``sj_loose_skeleton(k)``: as the Python functions;
 - ``sj_name_part(full_name, i)``: part i (1 first, 2 father, 3 grandfather, 4 family);
-- ``sj_clean_id(s, pattern)``, ``sj_clean_phone(s, country_code, pattern)``.
+- ``sj_clean_id(s, pattern)``, ``sj_clean_phone(s, country_code, pattern)``;
+- ``sj_place(s)``: a place (address, locality, governorate) as ASCII text, normalised like a
+  name and transliterated, for comparing (DuckDB's string distances count bytes);
+  ``sj_place_key(s)``: its loose consonant skeleton, which meets across scripts (Irbid, إربد);
+- ``sj_postcode(s)``: a postal code's letters and digits, upper case.
 """
 
 from __future__ import annotations
@@ -112,6 +116,9 @@ def macros_sql() -> list[str]:
                     when not starts_with(v, '0') then '0' || v
                     else v end as p
                 from d))""",
+        "create or replace macro sj_place(s) as nullif(sj_translit(sj_norm_name(s)), '')",
+        "create or replace macro sj_place_key(s) as nullif(sj_loose_skeleton(sj_skeleton(sj_norm_name(s))), '')",
+        "create or replace macro sj_postcode(s) as nullif(upper(regexp_replace(sj_digits(s), '[^0-9A-Za-z]', '', 'g')), '')",
         CHECK_MACRO_SQL,
     ]
 

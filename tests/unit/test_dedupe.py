@@ -167,9 +167,17 @@ def test_names_and_dates_normalised_once_each_match_the_text_macros_record_by_re
         ('a', '3', null, null, null, null, 'Mohammad Ahmad Ali Al-Khatib', '19560409'),
         ('a', '4', 'فاطمة', null, null, null, 'ignored full name', '1750-01-01')
     ) v(input, record_id, first_name, father_name, grandfather_name, family_name, full_name, birth_date)""")
-    for column in ("national_id", "sex", "phone"):
+    for column in ("national_id", "sex", "phone", "address", "locality", "postcode", "governorate"):
         con.execute(f"alter table records add column {column} varchar")
+    con.execute("update records set locality = 'Irbid', postcode = ' 21110 ', governorate = 'Irbid' where record_id = '1'")
+    con.execute("update records set locality = 'إربد', postcode = '٢١١١٠', governorate = 'اربد', "
+                "address = 'شارع الجامعة' where record_id = '2'")
     con.execute(mentions_sql(has_parts=True))
+    places = con.execute("select locality_key, postcode, governorate_code, address_translit "
+                         "from intermediate.int_person_mentions order by record_key").fetchall()
+    # a place meets across scripts; a postal code is its digits
+    assert places[0][:3] == places[1][:3] == ("rbt", "21110", "rbt") and places[1][3].isascii()
+    assert places[2] == places[3] == (None, None, None, None)
     rows = con.execute("""
         select m.record_key, m.first_name_norm, m.family_name_norm, m.birth_date,
                m.first_name_translit = sj_translit(m.first_name_norm), m.family_name_skeleton = sj_skeleton(m.family_name_norm),

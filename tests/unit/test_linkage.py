@@ -41,7 +41,8 @@ def _person(mid, source, first, father, grandfather, family, birth, sex, nid=Non
                 first_name_loose=_loose(first), father_name_loose=_loose(father),
                 grandfather_name_loose=_loose(grandfather), family_name_loose=_loose(family),
                 name_script="latin" if first.isascii() else "ar", birth_date=dt.date.fromisoformat(birth),
-                birth_date_is_jan1=birth.endswith("-01-01"), sex=sex, phone="0791234567", governorate_code="AM")
+                birth_date_is_jan1=birth.endswith("-01-01"), sex=sex, phone="0791234567", governorate_code="AM",
+                address_translit=None, locality_translit=None, locality_key=None, postcode=None)
 
 
 def _registry():
@@ -283,7 +284,7 @@ def test_a_training_pass_that_fails_leaves_every_comparison_in_the_model(warehou
     link_mentions(con, config, tmp / "model.json", retrain=True)
     saved = json.loads((tmp / "model.json").read_text(encoding="utf-8"))["splink_settings"]
     names = [c["output_column_name"] for c in saved["comparisons"]]
-    assert names == ["national_id", "first_name", "lineage", "birth_date", "contact", "sex", "other_id"]
+    assert names == ["national_id", "first_name", "lineage", "birth_date", "contact", "location", "sex", "other_id"]
 
 
 def test_a_batch_joining_existing_persons_far_more_than_usual_stops_the_run(warehouse):

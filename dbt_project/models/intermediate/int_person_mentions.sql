@@ -11,7 +11,8 @@ with mentions as (
         ('first_name_norm', 'varchar', none), ('father_name_norm', 'varchar', none),
         ('grandfather_name_norm', 'varchar', none), ('family_name_norm', 'varchar', none),
         ('birth_date', 'date', none), ('sex', 'varchar', none), ('phone', 'varchar', 'null'),
-        ('governorate_code', 'varchar', 'null')]) }}
+        ('governorate_code', 'varchar', 'null'), ('address', 'varchar', 'null'), ('locality', 'varchar', 'null'),
+        ('postcode', 'varchar', 'null')]) }}
 ),
 
 -- The name keys are computed once per distinct name, not once per row: a country's names
@@ -31,7 +32,10 @@ names as (
 
 features as (
     select
-        m.*,
+        m.* replace (sj_postcode(m.postcode) as postcode),
+        sj_place(m.address) as address_translit,
+        sj_place(m.locality) as locality_translit,
+        sj_place_key(m.locality) as locality_key,
         n1.translit as first_name_translit,
         n2.translit as father_name_translit,
         n3.translit as grandfather_name_translit,

@@ -496,3 +496,38 @@ def test_the_training_sample_is_the_same_whatever_the_row_order_and_threads():
     # uniform: each tenth of the ids holds about a tenth of the sample
     tenths = [sum(1 for m in first if int(m[1:]) // 20000 == t) for t in range(10)]
     assert min(tenths) > 400 and max(tenths) < 600, tenths
+
+
+def test_location_is_compared_at_the_closest_level_both_records_allow():
+    """An address, a locality (in either script), a postal code and a governorate are one piece of
+    evidence: the first level that holds, and no evidence at all when the records have nothing
+    in common to compare (an address on one, only a governorate on the other)."""
+    from assets.linkage.model import comparisons
+    from assets.text.duckdb_sql import install_text_macros
+
+    location = next(c.get_comparison("duckdb") for c in comparisons()
+                    if c.get_comparison("duckdb").output_column_name == "location")
+    levels = [("null" if lv.get("is_null_level") else lv.get("label_for_charts"), lv["sql_condition"])
+              for lv in location.as_dict()["comparison_levels"]]
+    con = duckdb.connect()
+    install_text_macros(con)
+
+    def level(left: dict, right: dict) -> str:
+        columns = ("address", "locality", "postcode", "governorate")
+        values = {**{f"{c}_l": left.get(c) for c in columns}, **{f"{c}_r": right.get(c) for c in columns}}
+        side = ", ".join(f"sj_place(?::varchar) as address_t_{s}, sj_place_key(?::varchar) as locality_key_{s}, "
+                         f"sj_postcode(?::varchar) as postcode_{s}, ?::varchar as governorate_{s}" for s in "lr")
+        params = [values[f"{c}_{s}"] for s in "lr" for c in columns]
+        cases = " ".join(f"when {sql} then '{name}'" for name, sql in levels if sql != "ELSE")
+        return con.execute(f"select case {cases} else 'else' end from (select {side})", params).fetchall()[0][0]
+
+    home = {"address": "شارع الجامعة 12", "locality": "Irbid", "postcode": "21110", "governorate": "IR"}
+    assert level(home, dict(home)) == "same address"
+    assert level(home, {**home, "address": "شارع الجامعه 12"}) == "same address"  # taa marbuta, normalised
+    assert level(home, {**home, "address": "شارع الجامعة 14"}) == "close address"
+    assert level({**home, "address": None}, {"locality": "إربد", "postcode": "٢١١١٠"}) == "same locality and postal code"
+    assert level({"locality": "Irbid", "governorate": "IR"}, {"locality": "اربد", "postcode": "99999"}) \
+        == "same locality or postal code"
+    assert level({"governorate": "IR"}, {"governorate": "IR", "address": "x"}) == "same governorate"
+    assert level({"governorate": "IR"}, {"governorate": "AM"}) == "else"
+    assert level({"address": "شارع الجامعة 12"}, {"governorate": "IR"}) == "null"  # nothing both have

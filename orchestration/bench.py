@@ -248,14 +248,16 @@ def commit() -> str:
 
 
 @contextlib.contextmanager
-def scratch_environment(home: Path):
-    """SIJIL_* and DAGSTER_HOME pointed at a scratch home for the benchmark, restored after."""
+def scratch_environment(home: Path, profile: str):
+    """SIJIL_* and DAGSTER_HOME pointed at a scratch home, and SIJIL_PROFILE at the profile the
+    sample is generated for, for the benchmark; restored after."""
     names = ("SIJIL_HOME", "SIJIL_INBOX", "SIJIL_TRUTH", "SIJIL_WAREHOUSE", "SIJIL_PUBLISHED_WAREHOUSE",
-             "DAGSTER_HOME", "SIJIL_MODE")
+             "DAGSTER_HOME", "SIJIL_MODE", "SIJIL_PROFILE")
     saved = {n: os.environ.get(n) for n in names}
     for n in names:
         os.environ.pop(n, None)
-    os.environ.update(SIJIL_HOME=str(home), SIJIL_MODE="sample", DAGSTER_HOME=str(home / "dagster_home"))
+    os.environ.update(SIJIL_HOME=str(home), SIJIL_MODE="sample", DAGSTER_HOME=str(home / "dagster_home"),
+                      SIJIL_PROFILE=profile)
     try:
         yield
     finally:
@@ -285,7 +287,7 @@ def _measure(persons: int, seed: int, profile: str, home: Path, baseline_timeout
     from orchestration.refresh import run_refresh
 
     load_before = os.getloadavg()
-    with scratch_environment(home), Sampler() as sampler:
+    with scratch_environment(home, profile), Sampler() as sampler:
         started = time.time()
         summary = generate(profile, persons, seed, home / "sample")
         generate_window = (started, time.time())

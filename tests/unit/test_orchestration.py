@@ -81,3 +81,19 @@ def test_every_warehouse_connection_has_the_memory_limit_the_setting_names(monke
     assert os.environ["SIJIL_DUCKDB_MEMORY_LIMIT"] == "4GB"
     profile = yaml.safe_load((DBT_PROJECT_DIR / "profiles.yml").read_text())["sijil"]["outputs"]["warehouse"]
     assert profile["settings"]["memory_limit"] == "{{ env_var('SIJIL_DUCKDB_MEMORY_LIMIT', '4GB') }}"
+
+
+def test_the_benchmark_refreshes_with_the_profile_it_generated_for(tmp_path, monkeypatch):
+    """`sijil bench --profile iraq` generates an Iraqi sample and must refresh it with the Iraqi
+    profile, whatever SIJIL_PROFILE the shell had; the shell's settings come back after."""
+    import os
+
+    from assets.settings import get_settings
+    from orchestration.bench import scratch_environment
+
+    monkeypatch.setenv("SIJIL_PROFILE", "jordan")
+    monkeypatch.setenv("SIJIL_WAREHOUSE", "/elsewhere/w.duckdb")
+    with scratch_environment(tmp_path, "iraq"):
+        assert get_settings().profile == "iraq" and get_settings().home == tmp_path
+        assert "SIJIL_WAREHOUSE" not in os.environ
+    assert os.environ["SIJIL_PROFILE"] == "jordan" and os.environ["SIJIL_WAREHOUSE"] == "/elsewhere/w.duckdb"

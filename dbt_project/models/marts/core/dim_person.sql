@@ -79,10 +79,13 @@ households as (
                                order by {{ source_rank('m.source', 'household_sources') }}) = 1
 ),
 
+-- Grouped twice instead of count(distinct)/list(distinct … order by), which DuckDB cannot spill:
+-- at 3,000,000 persons dim_person ran out of the 4 GB limit, and at 1,000,000 under a 1 GB limit
+-- this aggregate was what failed (grouped twice it fits, with the same rows).
 persons as (
-    select master_person_id, count(*) as records, count(distinct source) as sources_count,
-           list(distinct source order by source) as sources
-    from mentions group by master_person_id
+    select master_person_id, sum(n) as records, count(*) as sources_count, list_sort(list(source)) as sources
+    from (select master_person_id, source, count(*) as n from mentions group by all)
+    group by master_person_id
 ),
 
 final as (

@@ -83,7 +83,7 @@ households as (
 -- at 3,000,000 persons dim_person ran out of the 4 GB limit, and at 1,000,000 under a 1 GB limit
 -- this aggregate was what failed (grouped twice it fits, with the same rows).
 persons as (
-    select master_person_id, sum(n) as records, count(*) as sources_count, list_sort(list(source)) as sources
+    select master_person_id, cast(sum(n) as bigint) as records, count(*) as sources_count, list_sort(list(source)) as sources
     from (select master_person_id, source, count(*) as n from mentions group by all)
     group by master_person_id
 ),

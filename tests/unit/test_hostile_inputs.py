@@ -24,7 +24,7 @@ BIG_FILE_SCRIPT = textwrap.dedent("""
     field = "ن" * 50_000  # 100 KB of UTF-8 in one name
     with open(folder / "pay_big.csv", "w", encoding="utf-8") as fh:
         fh.write(HEADER + "\\n")
-        for i in range(2_000):
+        for i in range(4_000):
             fh.write(f"P{i},{field},10,2024-01-05,paid\\n")
     size = (folder / "pay_big.csv").stat().st_size
     con = duckdb.connect(str(root / "w.duckdb"))
@@ -38,14 +38,17 @@ BIG_FILE_SCRIPT = textwrap.dedent("""
 """)
 
 
-def test_a_200_mb_file_loads_with_bounded_memory(tmp_path):
+def test_a_400_mb_file_loads_with_bounded_memory(tmp_path):
     out = subprocess.run([sys.executable, "-c", BIG_FILE_SCRIPT, str(tmp_path / "big")], capture_output=True,
                          text=True, check=True, cwd=Path(__file__).parents[2])
     result = json.loads(out.stdout.strip().splitlines()[-1])
-    assert result["bytes"] > 190 * 2**20
-    assert result["loaded"] == result["intact"] == 2_000 and result["lost"] == 0
-    # Read in chunks bounded by text as well as rows: holding the file whole took about 1.9 GB.
-    assert result["peak_mb"] < 1_250, result
+    assert result["bytes"] > 380 * 2**20
+    assert result["loaded"] == result["intact"] == 4_000 and result["lost"] == 0
+    # Read in chunks bounded by text as well as rows: holding 200 MB whole took about 1.9 GB, so
+    # 400 MB about 3.8 GB. Bounded, 400 MB peaks at 1.1 GB alone; the peak varies with the load
+    # of the machine (200 MB: 0.8 GB alone, up to 1.65 GB beside the rest of the suite), hence
+    # the margin.
+    assert result["peak_mb"] < 2_500, result
 
 
 def test_a_one_megabyte_field_loads_whole_and_a_larger_one_is_quarantined(tmp_path):

@@ -30,10 +30,31 @@ def pairwise_scores(con, clusters: str, truth: str) -> dict:
             "true_positive_pairs": int(tp), "precision": precision, "recall": recall, "f1": f1}
 
 
+# The subsets every score is given for: a condition on a truth record {t} (national_id, sex)
+# that both records of a pair meet. Without a national number is the hard part.
+SUBSETS = {"overall": "true", "no_national_id": "{t}.national_id is null",
+           "sex_M": "{t}.sex = 'M'", "sex_F": "{t}.sex = 'F'",
+           "no_national_id_sex_M": "{t}.national_id is null and {t}.sex = 'M'",
+           "no_national_id_sex_F": "{t}.national_id is null and {t}.sex = 'F'"}
+
+
+def subset_scores(con, clusters: str, truth: str, features: str | None = None, config: dict | None = None) -> dict:
+    """`pairwise_scores` of `clusters` for each of SUBSETS of `truth` (mention_id, person,
+    national_id, sex); with `features` and the linkage `config`, each subset's blocking recall too."""
+    result = {}
+    for name, condition in SUBSETS.items():
+        con.execute(f"create or replace temp view _sijil_subset as select * from {truth} where {condition.format(t=truth)}")
+        result[name] = pairwise_scores(con, clusters, "_sijil_subset")
+    con.execute("drop view _sijil_subset")
+    if config is not None:
+        for name, recall in blocking_recall_by_subset(con, truth, features, config, SUBSETS).items():
+            result[name].update(recall)
+    return result
+
+
 def evaluate_clusters(con, truth_dir: Path, config: dict | None = None) -> dict | None:
-    """Scores overall, for records without a national number, by sex, and without a national
-    number by sex; None without truth.
-    With the linkage `config`, each subset also gets its blocking recall."""
+    """Scores of linkage.person_clusters for each of SUBSETS; None without truth. With the
+    linkage `config`, each subset also gets its blocking recall."""
     records = truth_dir / "records.parquet"
     if not records.exists():
         return None
@@ -46,23 +67,11 @@ def evaluate_clusters(con, truth_dir: Path, config: dict | None = None) -> dict 
           on t.source = m.source and t.entity = m.entity and t.record_key = m.record_key
     """)
     con.execute("create or replace temp view _clusters as select mention_id, master_person_id as cluster from linkage.person_clusters")
-    result = {"overall": pairwise_scores(con, "_clusters", "_truth")}
-    con.execute("create or replace temp view _truth_noid as select * from _truth where national_id is null")
-    con.execute("create or replace temp view _clusters_noid as select * from _clusters where mention_id in (select mention_id from _truth_noid)")
-    # Pairs among records that carry no national number (the hard part).
-    result["no_national_id"] = pairwise_scores(con, "_clusters_noid", "_truth_noid")
-    for sex in ("M", "F"):
-        con.execute(f"create or replace temp view _t_{sex} as select * from _truth where sex = '{sex}'")
-        result[f"sex_{sex}"] = pairwise_scores(con, "_clusters", f"_t_{sex}")
-    for sex in ("M", "F"):
-        con.execute(f"create or replace temp view _t_noid_{sex} as select * from _truth_noid where sex = '{sex}'")
-        result[f"no_national_id_sex_{sex}"] = pairwise_scores(con, "_clusters_noid", f"_t_noid_{sex}")
     if config is not None:
         con.execute(f"create or replace temp table _features as {FEATURES_SQL.format(table='intermediate.int_person_mentions')}")
-        subsets = {"overall": "true", "no_national_id": "{t}.national_id is null", "sex_M": "{t}.sex = 'M'",
-                   "sex_F": "{t}.sex = 'F'", "no_national_id_sex_M": "{t}.national_id is null and {t}.sex = 'M'",
-                   "no_national_id_sex_F": "{t}.national_id is null and {t}.sex = 'F'"}
-        for subset, recall in blocking_recall_by_subset(con, "_truth", "_features", config, subsets).items():
-            result[subset].update(recall)
-        con.execute("drop table _features")
-    return result
+    try:
+        return subset_scores(con, "_clusters", "_truth", "_features", config)
+    finally:
+        con.execute("drop view _clusters")
+        con.execute("drop table if exists _features")
+        con.execute("drop table _truth")

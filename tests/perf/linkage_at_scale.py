@@ -63,7 +63,7 @@ def prepare(source: Path, truth_dir: Path, factor: int, share: float, db: Path) 
     con.execute(f"""
         create table truth as
         select m.mention_id || case when k = 0 then '' else '~' || k end as mention_id, t.person_id || '~' || k as person,
-               m.national_id is null as no_national_id, m.sex
+               m.national_id, m.sex
         from src.{MENTIONS} m
         join read_parquet('{truth_dir / 'records.parquet'}') t
           on t.source = m.source and t.entity = m.entity and t.record_key = m.record_key, range({factor}) r(k)
@@ -76,8 +76,8 @@ def prepare(source: Path, truth_dir: Path, factor: int, share: float, db: Path) 
 
 def run_step(step: str, db: Path, batch: int, training: dict) -> dict:
     """One step in this process (called by the child)."""
-    from assets.linkage.blocking import blocking_recall_by_subset, comparisons_per_rule
-    from assets.linkage.evaluate import pairwise_scores
+    from assets.linkage.blocking import comparisons_per_rule
+    from assets.linkage.evaluate import subset_scores
     from assets.linkage.mode import link_registry
     from assets.linkage.model import FEATURES_SQL, load_config
 
@@ -110,13 +110,7 @@ def run_step(step: str, db: Path, batch: int, training: dict) -> dict:
         con.execute("create or replace temp view clusters as "
                     "select mention_id, master_person_id as cluster from linkage.person_clusters")
         con.execute(f"create or replace temp table features as {FEATURES_SQL.format(table=MENTIONS)}")
-        subsets = {"overall": "true", "no_national_id": "{t}.no_national_id", "sex_M": "{t}.sex = 'M'",
-                   "sex_F": "{t}.sex = 'F'", "no_national_id_M": "{t}.no_national_id and {t}.sex = 'M'",
-                   "no_national_id_F": "{t}.no_national_id and {t}.sex = 'F'"}
-        recalls = blocking_recall_by_subset(con, "truth", "features", config, subsets)
-        for name, condition in subsets.items():
-            con.execute(f"create or replace temp view t as select mention_id, person from truth where {condition.format(t='truth')}")
-            scores = pairwise_scores(con, "clusters", "t") | recalls[name]
+        for name, scores in subset_scores(con, "clusters", "truth", "features", config).items():
             out[name] = {k: round(v, 4) if isinstance(v, float) else v for k, v in scores.items()}
     out["wall_s"] = round(time.perf_counter() - started, 1)
     return out

@@ -44,14 +44,16 @@ select
     -- where the person lives, when the source says: compared as one piece of evidence (location)
     address_translit as address_t, locality_translit as locality_t, locality_key, postcode,
     governorate_code as governorate,
-    -- how many records share the first, father's and family skeletons: for blocking only
-    -- (config/linkage.yaml's grandfathers_agree), not compared, not part of a fingerprint
-    count(*) over (partition by first_name_skeleton, father_name_skeleton, family_name_skeleton) as same_name_records
+    -- how many records share a blocking key: for blocking only (config/linkage.yaml's
+    -- grandfathers_agree and lineage_agrees bound the blocks of common keys), not compared,
+    -- not part of a fingerprint
+    count(*) over (partition by first_name_skeleton, father_name_skeleton, family_name_skeleton) as same_name_records,
+    count(*) over (partition by first_name_loose, birth_date) as same_first_name_date_records
 from {table}
 """
 # Features that only choose which pairs are compared: a new record changes them for others,
 # which must not make those others count as changed (mode.fingerprints_sql leaves them out).
-BLOCKING_ONLY_FEATURES = ("same_name_records",)
+BLOCKING_ONLY_FEATURES = ("same_name_records", "same_first_name_date_records")
 
 
 def load_config(path: Path | None = None) -> dict:

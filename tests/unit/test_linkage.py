@@ -259,6 +259,43 @@ def test_without_a_birth_date_a_common_name_needs_the_grandfathers_name():
     assert partners("y_nogf") == {f"rare{i}" for i in range(10)}  # a rare name: every namesake
 
 
+def test_a_common_first_name_and_birth_date_needs_the_fathers_and_the_family_name():
+    """Records sharing a first name and a birth date meet on either the father's or the family
+    name; when more than 20 records share that first name and date, on both."""
+    import pandas as pd
+
+    from assets.linkage.model import FEATURES_SQL, rule_sql
+
+    fathers, families = ["أحمد", "خالد", "حسن", "عمر", "يوسف"], ["الخطيب", "الزعبي", "المومني", "العبادي", "النسور"]
+    rows = pd.DataFrame([
+        *[_person(f"common{i}", "civil", "محمد", fathers[i % 5], "", families[i // 5], "1980-01-01", "M")
+          for i in range(25)],
+        _person("x", "naf", "محمد", "أحمد", "", "الخطيب", "1980-01-01", "M"),  # common0's name
+        _person("y", "naf", "محمد", "", "", "الزعبي", "1980-01-01", "M"),  # no father's name
+        *[_person(f"rare{i}", "civil", "سلمى", father, "", "الخطيب", "1980-01-01", "F")
+          for i, father in enumerate(["سعيد", "ماجد", "نبيل"])],
+        _person("z", "naf", "سلمى", "طارق", "", "الخطيب", "1980-01-01", "F"),
+    ])
+    rows["phone"] = rows["mention_id"]  # no shared phone: only the name and date rules can compare them
+    con = duckdb.connect()
+    con.register("rows", rows)
+    con.execute("create table m as select * replace (nullif(father_name_loose, '') as father_name_loose, "
+                "nullif(father_name_skeleton, '') as father_name_skeleton) from rows")
+    con.execute(f"create table f as {FEATURES_SQL.format(table='m')}")
+
+    def partners(mention_id):
+        found = set()
+        for rule in prediction_rules(load_config()):
+            found |= {row[0] for row in con.execute(
+                f"select r.unique_id from f l join f r on l.unique_id <> r.unique_id and ({rule_sql(rule)}) "
+                f"where l.unique_id = ?", [mention_id]).fetchall()}
+        return found
+
+    assert partners("x") == {"common0"}  # 27 share the name and date: father's and family name both
+    assert partners("y") == {f"common{i}" for i in range(5, 10)}  # no father's name: the family name
+    assert partners("z") == {"rare0", "rare1", "rare2"}  # 4 share the name and date: either is enough
+
+
 def test_blocking_analysis_counts_comparisons_per_rule(warehouse):
     from assets.linkage.blocking import comparisons_per_rule
 

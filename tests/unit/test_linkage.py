@@ -220,12 +220,26 @@ def test_a_shared_first_name_and_birth_date_alone_is_not_compared():
     assert ("a", "d") not in compared and ("a", "j") not in compared  # numbers of two people
 
 
+def _blocking_partners(con, table: str):
+    """A function giving the records that some prediction rule pairs with a record of `table`."""
+    from assets.linkage.model import FEATURES_SQL, rule_sql
+
+    con.execute(f"create table f as {FEATURES_SQL.format(table=table)}")
+
+    def partners(mention_id):
+        found = set()
+        for rule in prediction_rules(load_config()):
+            found |= {row[0] for row in con.execute(
+                f"select r.unique_id from f l join f r on l.unique_id <> r.unique_id and ({rule_sql(rule)}) "
+                f"where l.unique_id = ?", [mention_id]).fetchall()}
+        return found
+    return partners
+
+
 def test_without_a_birth_date_a_common_name_needs_the_grandfathers_name():
     """A record without a birth date meets the records sharing its first, father's and family
     names; when more than 50 records share them, only those with its grandfather's name."""
     import pandas as pd
-
-    from assets.linkage.model import FEATURES_SQL, rule_sql
 
     def people(prefix, count, first, family, grandfathers):
         return [_person(f"{prefix}{i}", "civil", first, "أحمد", grandfathers[i % len(grandfathers)], family,
@@ -243,15 +257,7 @@ def test_without_a_birth_date_a_common_name_needs_the_grandfathers_name():
     con = duckdb.connect()
     con.register("rows", rows)
     con.execute("create table m as select * replace (nullif(grandfather_name_skeleton, '') as grandfather_name_skeleton) from rows")
-    con.execute(f"create table f as {FEATURES_SQL.format(table='m')}")
-
-    def partners(mention_id):
-        found = set()
-        for rule in prediction_rules(load_config()):
-            found |= {row[0] for row in con.execute(
-                f"select r.unique_id from f l join f r on l.unique_id <> r.unique_id and ({rule_sql(rule)}) "
-                f"where l.unique_id = ?", [mention_id]).fetchall()}
-        return found
+    partners = _blocking_partners(con, "m")
 
     with_ali = {f"common{i}" for i in range(60) if i % 3 == 0}
     assert partners("x_gf") == with_ali  # a common name: the same grandfather only
@@ -263,8 +269,6 @@ def test_a_common_first_name_and_birth_date_needs_the_fathers_and_the_family_nam
     """Records sharing a first name and a birth date meet on either the father's or the family
     name; when more than 20 records share that first name and date, on both."""
     import pandas as pd
-
-    from assets.linkage.model import FEATURES_SQL, rule_sql
 
     fathers, families = ["أحمد", "خالد", "حسن", "عمر", "يوسف"], ["الخطيب", "الزعبي", "المومني", "العبادي", "النسور"]
     rows = pd.DataFrame([
@@ -281,15 +285,7 @@ def test_a_common_first_name_and_birth_date_needs_the_fathers_and_the_family_nam
     con.register("rows", rows)
     con.execute("create table m as select * replace (nullif(father_name_loose, '') as father_name_loose, "
                 "nullif(father_name_skeleton, '') as father_name_skeleton) from rows")
-    con.execute(f"create table f as {FEATURES_SQL.format(table='m')}")
-
-    def partners(mention_id):
-        found = set()
-        for rule in prediction_rules(load_config()):
-            found |= {row[0] for row in con.execute(
-                f"select r.unique_id from f l join f r on l.unique_id <> r.unique_id and ({rule_sql(rule)}) "
-                f"where l.unique_id = ?", [mention_id]).fetchall()}
-        return found
+    partners = _blocking_partners(con, "m")
 
     assert partners("x") == {"common0"}  # 27 share the name and date: father's and family name both
     assert partners("y") == {f"common{i}" for i in range(5, 10)}  # no father's name: the family name

@@ -98,14 +98,15 @@ def build_linkage_assets(profile: Profile) -> list:
         yield dg.MaterializeResult(asset_key=["linkage", "review_queue"], metadata={
             "dagster/row_count": counts[3], "export": str(review_csv)})
 
-    @dg.asset(key=["linkage", "household_links"], deps=[CLUSTERS_KEY, MEMBERSHIPS_KEY],
+    @dg.asset(key=["linkage", "household_links"], deps=[CLUSTERS_KEY, MEMBERSHIPS_KEY, MENTIONS_KEY],
               group_name="linkage", kinds={"duckdb"}, pool="duckdb_writer", retry_policy=transient_retry_policy(),
               description="Every source household reference (cash-programme household, refugee case, family book) "
-                          "mapped to one master household.\n\nربط مراجع الأسر في المصادر بأسرة موحّدة.")
+                          "mapped to one master household: the one most of its members belong to, or its head's "
+                          "when its own members are all minors.\n\nربط مراجع الأسر في المصادر بأسرة موحّدة.")
     @final_unless_transient
     def household_links(warehouse: Warehouse) -> dg.MaterializeResult:
         with warehouse.connect() as con:
-            households = link_households(con, list(profile.household_sources))
+            households = link_households(con, list(profile.household_sources), get_settings().reference_date)
             rows = con.execute("select count(*) from linkage.household_links").fetchall()[0][0]
         return dg.MaterializeResult(metadata={"dagster/row_count": rows, "master_households": households})
 

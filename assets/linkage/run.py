@@ -287,21 +287,33 @@ def link_mentions(con: duckdb.DuckDBPyConnection, config: dict, model_path: Path
                       new_records=new_records, new_records_joined_existing=joined_existing, seconds=clock.seconds, cpu_seconds=clock.cpu_seconds)
 
 
-def link_households(con: duckdb.DuckDBPyConnection, household_sources: list[str]) -> int:
+# A household's own members all younger than this follow its head (link_households).
+ADULT_AGE = 18
+
+
+def link_households(con: duckdb.DuckDBPyConnection, household_sources: list[str], reference_date: dt.date) -> int:
     """linkage.household_links: every source household reference → one master household.
 
     A master person's household is the reference of the first of `household_sources` (the
     profile's order, e.g. the cash programme's household, the refugee case, the family book)
     it appears in; a source household belongs to the master household most of its members
-    belong to."""
+    belong to. Except when that would leave only minors (under ADULT_AGE at `reference_date`,
+    by their birth date on that household's record) in a household of their own while its head
+    heads a household of an earlier source: then they follow the head. A displacement record
+    that names the head, the spouse and one child, and a ration card that names all eight, are
+    one family, where the majority made the five children listed only on the card a household
+    of minors. A card whose own members include an adult (a married son's family on his
+    father's card) keeps its own household."""
     priority = " ".join(f"when '{s}' then {i}" for i, s in enumerate(household_sources, start=1))
     con.execute(f"""
         create or replace table linkage.household_links as
         with memberships as (
-            select c.master_person_id, m.source, m.household_ref,
+            select c.master_person_id, m.source, m.household_ref, m.relation_to_head = 'head' as is_head,
+                   coalesce(p.birth_date > ?::date - interval {ADULT_AGE} year, false) as is_minor,
                    case m.source {priority} else 99 end as priority
             from intermediate.int_household_memberships m
             join linkage.person_clusters c using (mention_id)
+            left join intermediate.int_person_mentions p using (mention_id)
         ),
         person_household as (
             select master_person_id, household_ref as primary_ref
@@ -312,11 +324,39 @@ def link_households(con: duckdb.DuckDBPyConnection, household_sources: list[str]
             select m.source, m.household_ref, p.primary_ref, count(distinct m.master_person_id) as members
             from memberships m join person_household p using (master_person_id)
             group by all
+        ),
+        by_members as (
+            select source, household_ref, primary_ref
+            from votes
+            qualify row_number() over (partition by source, household_ref order by members desc, primary_ref) = 1
+        ),
+        -- households whose own members (in no earlier household) are all minors
+        minors_only as (
+            select m.source, m.household_ref
+            from memberships m join person_household p using (master_person_id)
+            where p.primary_ref = m.household_ref
+            group by all
+            having bool_and(m.is_minor)
+        ),
+        -- the household each head heads in the earliest source, and what its members made of it
+        first_headed as (
+            select m.master_person_id, m.priority, b.primary_ref
+            from memberships m join by_members b using (source, household_ref)
+            where m.is_head
+            qualify row_number() over (partition by m.master_person_id order by m.priority, m.household_ref) = 1
+        ),
+        by_head as (
+            select m.source, m.household_ref, min(f.primary_ref) as primary_ref
+            from memberships m join minors_only using (source, household_ref)
+            join first_headed f on f.master_person_id = m.master_person_id and f.priority < m.priority
+            where m.is_head
+            group by all
+        ),
+        links as (
+            select b.source, b.household_ref, coalesce(h.primary_ref, b.primary_ref) as primary_ref
+            from by_members b left join by_head h using (source, household_ref)
         )
-        select source, household_ref,
-               'MH' || upper(substr(md5(primary_ref), 1, 14)) as master_household_id,
-               primary_ref
-        from votes
-        qualify row_number() over (partition by source, household_ref order by members desc, primary_ref) = 1
-    """)
+        select source, household_ref, 'MH' || upper(substr(md5(primary_ref), 1, 14)) as master_household_id, primary_ref
+        from links
+    """, [reference_date])
     return con.execute("select count(distinct master_household_id) from linkage.household_links").fetchall()[0][0]

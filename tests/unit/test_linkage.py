@@ -564,3 +564,45 @@ def test_location_is_compared_at_the_closest_level_both_records_allow():
     assert level({"governorate": "IR"}, {"governorate": "IR", "address": "x"}) == "same governorate"
     assert level({"governorate": "IR"}, {"governorate": "AM"}) == "else"
     assert level({"address": "شارع الجامعة 12"}, {"governorate": "IR"}) == "null"  # nothing both have
+
+
+def test_a_household_of_minors_follows_its_head_and_an_extended_family_keeps_its_own():
+    """A source household belongs to the master household most of its members belong to, but
+    children listed only on a later source's card follow their head rather than becoming a
+    household of minors; a card with adults of its own (a married son's family) stays apart."""
+    from assets.linkage.run import link_households
+
+    today = dt.date(2026, 11, 1)
+    people = {  # master person: birth date
+        "father": "1980-01-01", "mother": "1985-01-01", "child1": "2015-01-01",
+        **{f"kid{i}": f"201{i}-06-01" for i in range(2, 7)},
+        "grandad": "1950-01-01", "grandma": "1955-01-01", "uncle": "1990-01-01", "son": "1975-01-01",
+        "daughter_in_law": "1978-01-01", **{f"grandkid{i}": f"201{i}-03-01" for i in range(3)},
+        "orphan_head": "2010-01-01", "orphan": "2014-01-01",
+    }
+    households = [  # source, household, relation to head, person
+        *[("idp_registry", "idp:1", r, p) for r, p in [("head", "father"), ("spouse", "mother"), ("child", "child1")]],
+        *[("pds_ration_card", "rc:1", r, p) for r, p in [("head", "father"), ("spouse", "mother"), ("child", "child1")]
+          + [("child", f"kid{i}") for i in range(2, 7)]],
+        *[("molsa_spn", "spn:2", r, p) for r, p in [("head", "grandad"), ("spouse", "grandma"), ("child", "uncle")]],
+        *[("pds_ration_card", "rc:2", r, p) for r, p in [("head", "grandad"), ("spouse", "grandma"), ("child", "uncle"),
+                                                         ("child", "son"), ("other", "daughter_in_law")]
+          + [("other", f"grandkid{i}") for i in range(3)]],
+        *[("pds_ration_card", "rc:3", r, p) for r, p in [("head", "orphan_head"), ("child", "orphan")]],
+    ]
+    con = duckdb.connect()
+    con.execute("create schema intermediate; create schema linkage")
+    con.execute("create table intermediate.int_household_memberships (mention_id varchar, source varchar, "
+                "household_ref varchar, relation_to_head varchar)")
+    con.execute("create table linkage.person_clusters (mention_id varchar, master_person_id varchar)")
+    con.execute("create table intermediate.int_person_mentions (mention_id varchar, birth_date date)")
+    for n, (source, ref, relation, person) in enumerate(households):
+        con.execute("insert into intermediate.int_household_memberships values (?, ?, ?, ?)", [f"m{n}", source, ref, relation])
+        con.execute("insert into linkage.person_clusters values (?, ?)", [f"m{n}", person])
+        con.execute("insert into intermediate.int_person_mentions values (?, ?)", [f"m{n}", people[person]])
+
+    link_households(con, ["molsa_spn", "idp_registry", "pds_ration_card"], today)
+    links = dict(con.execute("select household_ref, primary_ref from linkage.household_links").fetchall())
+    assert links["rc:1"] == links["idp:1"] == "idp:1"  # the five children only on the card follow their father
+    assert links["spn:2"] == "spn:2" and links["rc:2"] == "rc:2"  # the son's family: adults of its own
+    assert links["rc:3"] == "rc:3"  # minors whose head heads nothing earlier keep their household

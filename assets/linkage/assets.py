@@ -102,7 +102,7 @@ def build_linkage_assets(profile: Profile) -> list:
               group_name="linkage", kinds={"duckdb"}, pool="duckdb_writer", retry_policy=transient_retry_policy(),
               description="Every source household reference (cash-programme household, refugee case, family book) "
                           "mapped to one master household: the one most of its members belong to, or its head's "
-                          "when its own members are all minors.\n\nربط مراجع الأسر في المصادر بأسرة موحّدة.")
+                          "when its own members are all minors.\n\nربط كل مرجع أسرة في المصادر بأسرة موحّدة: أسرة أغلب أفراده، أو أسرة ربّه إذا كان أفراده الذين لا يذكرهم مصدر قبله كلهم قاصرين.")
     @final_unless_transient
     def household_links(warehouse: Warehouse) -> dg.MaterializeResult:
         with warehouse.connect() as con:

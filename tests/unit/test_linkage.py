@@ -590,16 +590,18 @@ def test_a_household_of_minors_follows_its_head_and_an_extended_family_keeps_its
           + [("other", f"grandkid{i}") for i in range(3)]],
         *[("pds_ration_card", "rc:3", r, p) for r, p in [("head", "orphan_head"), ("child", "orphan")]],
     ]
+    import pandas as pd
+
+    rows = pd.DataFrame(households, columns=["source", "household_ref", "relation_to_head", "master_person_id"])
+    rows["mention_id"] = [f"m{n}" for n in range(len(rows))]
+    rows["birth_date"] = pd.to_datetime(rows["master_person_id"].map(people)).dt.date
     con = duckdb.connect()
+    con.register("rows", rows)
     con.execute("create schema intermediate; create schema linkage")
-    con.execute("create table intermediate.int_household_memberships (mention_id varchar, source varchar, "
-                "household_ref varchar, relation_to_head varchar)")
-    con.execute("create table linkage.person_clusters (mention_id varchar, master_person_id varchar)")
-    con.execute("create table intermediate.int_person_mentions (mention_id varchar, birth_date date)")
-    for n, (source, ref, relation, person) in enumerate(households):
-        con.execute("insert into intermediate.int_household_memberships values (?, ?, ?, ?)", [f"m{n}", source, ref, relation])
-        con.execute("insert into linkage.person_clusters values (?, ?)", [f"m{n}", person])
-        con.execute("insert into intermediate.int_person_mentions values (?, ?)", [f"m{n}", people[person]])
+    con.execute("create table intermediate.int_household_memberships as "
+                "select mention_id, source, household_ref, relation_to_head from rows")
+    con.execute("create table linkage.person_clusters as select mention_id, master_person_id from rows")
+    con.execute("create table intermediate.int_person_mentions as select mention_id, birth_date from rows")
 
     link_households(con, ["molsa_spn", "idp_registry", "pds_ration_card"], today)
     links = dict(con.execute("select household_ref, primary_ref from linkage.household_links").fetchall())

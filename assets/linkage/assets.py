@@ -36,7 +36,10 @@ def build_linkage_assets(profile: Profile) -> list:
             dg.AssetSpec(CLUSTERS_KEY, deps=[MENTIONS_KEY], group_name="linkage",
                          kinds={"splink", "duckdb"},
                          description="Every person mention's master person id, stable across runs (Splink model, "
-                                     "clustered at the automatic-link threshold).\n\nرقم الشخص الموحّد لكل سجل."),
+                                     "clustered at the automatic-link threshold; a cluster holding two birth dates "
+                                     "no one person has is split along its weakest links).\n\n"
+                                     "رقم الشخص الموحّد لكل سجل؛ تُفصل المجموعة التي تجمع تاريخَي ميلاد لا يكونان "
+                                     "لشخص واحد عند أضعف روابطها."),
             dg.AssetSpec(["linkage", "predictions"], deps=[MENTIONS_KEY], group_name="linkage", kinds={"splink", "duckdb"},
                          description="Scored record pairs above the review threshold.\n\nأزواج السجلات المقيّمة."),
             dg.AssetSpec(["linkage", "review_queue"], deps=[MENTIONS_KEY], group_name="linkage", kinds={"splink", "duckdb"},

@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 
 from assets.errors import SijilError
+from assets.linkage.conflicts import birth_dates_conflict_sql, split_conflicting_clusters
 from assets.linkage.model import model_version
 from assets.linkage.resources import PhaseClock, work_connection
 from assets.linkage.run import MENTION_FEATURES, MENTIONS, table_exists, reasons_sql, stop_if_large_batch
@@ -95,7 +96,7 @@ def link_new_mentions(con: duckdb.DuckDBPyConnection, config: dict, model_path: 
                    match_weight, match_probability, {reasons} as reasons
             from (select * from {between.physical_name} union all by name select * from {within.physical_name})
         """)
-        clusters = _assign(work, con, auto)
+        clusters = _assign(work, con, auto, config)
         clock.lap("cluster")
         con.register("new_clusters", clusters)
         con.register("new_edges", work.sql("select * from edges").to_arrow_table())
@@ -112,9 +113,11 @@ def link_new_mentions(con: duckdb.DuckDBPyConnection, config: dict, model_path: 
         work.close()
 
 
-def _assign(work, con, auto: float):
+def _assign(work, con, auto: float, config: dict):
     """Each new mention's cluster: connected components of the automatic links among new
-    mentions, each joined to the existing master person its best link to the registry points to."""
+    mentions (split where they conflict, `split_conflicting_clusters`), each joined to the
+    existing master person its best link to the registry points to, among those holding no
+    birth date that conflicts with the cluster's."""
     from splink.clustering import cluster_pairwise_predictions_at_threshold
     from splink import DuckDBAPI
 
@@ -125,6 +128,7 @@ def _assign(work, con, auto: float):
     components = cluster_pairwise_predictions_at_threshold(
         nodes=nodes, edges="within_edges", db_api=db_api, node_id_column_name="unique_id",
         threshold_match_probability=auto)
+    clusters = split_conflicting_clusters(work, components.physical_name, "within_edges", "mentions", auto, config)
     work.register("existing", con.sql("select mention_id, master_person_id from linkage.person_clusters").to_arrow_table())
     return work.sql(f"""
         with to_existing as (
@@ -138,12 +142,23 @@ def _assign(work, con, auto: float):
             select c.cluster_id, x.master_person_id, t.match_probability
             from to_existing t
             join existing x on x.mention_id = t.old_id
-            join {components.physical_name} c on c.unique_id = t.new_id
+            join {clusters} c on c.unique_id = t.new_id
+        ),
+        -- a master person holding a birth date no record of the new cluster can share is not joined
+        refused as (
+            select distinct l.cluster_id, l.master_person_id
+            from links l
+            join {clusters} c on c.cluster_id = l.cluster_id
+            join mentions a on a.unique_id = c.unique_id
+            join existing x on x.master_person_id = l.master_person_id
+            join mentions b on b.unique_id = x.mention_id
+            where {birth_dates_conflict_sql('a', 'b', config)}
         ),
         best as (
             select cluster_id, arg_max(master_person_id, match_probability) as master_person_id,
                    count(distinct master_person_id) as masters
-            from links group by cluster_id
+            from links anti join refused using (cluster_id, master_person_id)
+            group by cluster_id
         ),
         ends as (
             select unique_id_l as unique_id, match_probability from edges where match_probability >= {auto}
@@ -154,7 +169,7 @@ def _assign(work, con, auto: float):
                coalesce(b.master_person_id,
                         'MP' || upper(substr(md5(min(c.unique_id) over (partition by c.cluster_id)), 1, 14))) as master_person_id,
                coalesce(b.masters, 0) as masters, l.match_probability
-        from {components.physical_name} c
+        from {clusters} c
         left join best b using (cluster_id)
         left join best_link l using (unique_id)
     """).to_arrow_table()

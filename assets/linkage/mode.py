@@ -2,10 +2,11 @@
 
 After every run the warehouse keeps what the registry was linked from: each mention's
 fingerprint (a hash of the features the model reads, `linkage.linked_mentions`) and, in
-`linkage.linked_state`, the model it was scored with and the reviewers' decisions applied.
-The next run links only the new mentions against the registry (incremental) when nothing
-else changed: the saved model is the one the registry was linked with and fits the current
-settings, no linked mention changed or disappeared, no review decision was added or changed,
+`linkage.linked_state`, the model it was scored with, how pairs became clusters and the
+reviewers' decisions applied. The next run links only the new mentions against the registry
+(incremental) when nothing else changed: the saved model is the one the registry was linked
+with and fits the current settings, clusters are made the same way, no linked mention changed
+or disappeared, no review decision was added or changed,
 and the new mentions are a small share of the registry. Anything else needs a full relink
 (which retrains first when the model is missing or out of date); master person ids are stable
 either way.
@@ -52,6 +53,14 @@ def model_fingerprint(model_path: Path) -> str | None:
     return hashlib.sha256(model_path.read_bytes()).hexdigest()[:16] if model_path.exists() else None
 
 
+def clustering_fingerprint(config: dict) -> str:
+    """Hash of what turns scored pairs into clusters: the automatic-link threshold and the conflicts
+    that split a cluster (the model's version covers the rest)."""
+    text = json.dumps({"auto_link": config["thresholds"]["auto_link"], "conflicts": config.get("conflicts")},
+                      sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def decisions_fingerprint(con) -> str:
     return con.execute(DECISIONS_FINGERPRINT_SQL).fetchall()[0][0] if _table_exists(con, "linkage", "review_decisions") \
         else "0:0"
@@ -75,6 +84,8 @@ def decide(con, config: dict, model_path: Path, retrain: bool = False, full_reli
     state = dict(con.execute("select key, value from linkage.linked_state").fetchall())
     if state.get("model_fingerprint") != model_fingerprint(model_path):
         return Decision("full", "the model changed since the registry was linked")
+    if state.get("clustering_fingerprint") != clustering_fingerprint(config):
+        return Decision("full", "the automatic-link threshold or the conflicts that split clusters changed")
     if state.get("decisions_fingerprint") != decisions_fingerprint(con):
         return Decision("full", "review decisions were added or changed")
     changed, new, linked = con.execute(f"""
@@ -99,10 +110,11 @@ def require_incremental(decision: Decision) -> None:
         raise SijilError(f"incremental linkage is not possible: {decision.reason}; run a full linkage instead")
 
 
-def record_state(con, model_path: Path, mode: str, features: str = MENTION_FEATURES) -> None:
+def record_state(con, config: dict, model_path: Path, mode: str, features: str = MENTION_FEATURES) -> None:
     """Remember what the registry is now linked from (run after a successful linkage)."""
     con.execute(f"create or replace table linkage.linked_mentions as {fingerprints_sql(features)}")
-    rows = {"model_fingerprint": model_fingerprint(model_path), "decisions_fingerprint": decisions_fingerprint(con),
+    rows = {"model_fingerprint": model_fingerprint(model_path), "clustering_fingerprint": clustering_fingerprint(config),
+            "decisions_fingerprint": decisions_fingerprint(con),
             "mode": mode, "linked_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
     con.execute("create or replace table linkage.linked_state (key varchar primary key, value varchar)")
     con.executemany("insert into linkage.linked_state values (?, ?)", list(rows.items()))
@@ -128,7 +140,7 @@ def link_registry(con, config: dict, model_path: Path, retrain: bool = False, fu
         else:
             result = link_mentions(con, config, model_path, retrain=retrain, accept_large_batch=accept_large_batch,
                                    features=FEATURES_TABLE)
-        record_state(con, model_path, decision.mode, features=FEATURES_TABLE)
+        record_state(con, config, model_path, decision.mode, features=FEATURES_TABLE)
     finally:
         con.execute(f"drop table if exists {FEATURES_TABLE}")
     return decision, result

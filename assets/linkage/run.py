@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 
 from assets.errors import SijilError
+from assets.linkage.conflicts import split_conflicting_clusters
 from assets.linkage.model import FEATURES_SQL, model_version, settings, train
 from assets.linkage.resources import PhaseClock, work_connection
 
@@ -201,10 +202,11 @@ def link_mentions(con: duckdb.DuckDBPyConnection, config: dict, model_path: Path
         select l, r, null, 1.0, 'reviewer decided: match' from decided where decision = 'match'
     """)
     clock.lap("reasons_and_decisions")
-    clusters = cluster_pairwise_predictions_at_threshold(
-        nodes=mentions, edges="edges", db_api=db_api, node_id_column_name="unique_id",
-        threshold_match_probability=float(thresholds["auto_link"]))
     auto = float(thresholds["auto_link"])
+    components = cluster_pairwise_predictions_at_threshold(
+        nodes=mentions, edges="edges", db_api=db_api, node_id_column_name="unique_id",
+        threshold_match_probability=auto)
+    clusters = split_conflicting_clusters(work, components.physical_name, "edges", mentions.physical_name, auto, config)
     work.execute(f"""
         create table new_clusters as
         with ends as (
@@ -214,7 +216,7 @@ def link_mentions(con: duckdb.DuckDBPyConnection, config: dict, model_path: Path
         ),
         best as (select unique_id, max(match_probability) as match_probability from ends group by unique_id)
         select c.unique_id as mention_id, c.cluster_id, b.match_probability
-        from {clusters.physical_name} c left join best b using (unique_id)
+        from {clusters} c left join best b using (unique_id)
     """)
     clock.lap("cluster")
     sizes = work.execute("select max(n), count(*) from (select cluster_id, count(*) n from new_clusters group by 1)").fetchall()[0]
@@ -244,11 +246,21 @@ def link_mentions(con: duckdb.DuckDBPyConnection, config: dict, model_path: Path
             from overlap
         ),
         carried as (select cluster_id, master_person_id from ranked where rank_for_cluster = 1 and rank_for_id = 1),
+        -- A new master person's id comes from its first record; when a cluster splits, that record
+        -- may have named the cluster it split from, whose id another part carries: an id that was
+        -- ever given is not given again, so the part is named by all its records instead.
+        fresh as (
+            select cluster_id, 'MP' || upper(substr(md5(min(mention_id)), 1, 14)) as by_first,
+                   'MP' || upper(substr(md5(list_sort(list(mention_id))::varchar), 1, 14)) as by_members
+            from new_clusters anti join carried using (cluster_id)
+            group by cluster_id
+        ),
         assigned as (
             select n.mention_id, n.cluster_id, n.match_probability,
                    coalesce(c.master_person_id,
-                            'MP' || upper(substr(md5(min(n.mention_id) over (partition by n.cluster_id)), 1, 14))) as master_person_id
-            from new_clusters n left join carried c using (cluster_id)
+                            case when f.by_first in (select master_person_id from {previous}) then f.by_members
+                                 else f.by_first end) as master_person_id
+            from new_clusters n left join carried c using (cluster_id) left join fresh f using (cluster_id)
         )
         select mention_id, master_person_id, match_probability,
                count(*) over (partition by master_person_id) as cluster_size

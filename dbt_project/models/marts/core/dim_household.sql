@@ -1,5 +1,6 @@
-{#- One row per master household: members, head, governorate, welfare where a survey or the
-    cash programme measured it, registry quintile and eligibility against the poverty line. -#}
+{#- One row per master household: members, head (none while only children are known), governorate,
+    welfare where a survey or the cash programme measured it, registry quintile and eligibility
+    against the poverty line. -#}
 with members as (
     select * from {{ ref('dim_person') }} where household_key <> 'unknown'
 ),
@@ -19,12 +20,18 @@ survey as (
     qualify row_number() over (partition by p.household_key order by s.surveyed_on desc) = 1
 ),
 
+-- The head: the one the cash programme names, else the oldest member; a household whose members
+-- known so far are all children (the parents' records not yet delivered) has no head yet.
 heads as (
     select household_key, person_key as head_person_key, sex as head_sex
-    from members
-    qualify row_number() over (partition by household_key order by
-        case when national_id in (select head_national_id from cash_programme where cash_programme.master_household_id = members.household_key) then 0 else 1 end,
-        age desc nulls last, person_key) = 1
+    from (
+        select *, coalesce(national_id in (select head_national_id from cash_programme
+                                           where cash_programme.master_household_id = members.household_key),
+                           false) as is_named_head
+        from members
+    )
+    where is_named_head or age >= 15 or age is null
+    qualify row_number() over (partition by household_key order by is_named_head desc, age desc nulls last, person_key) = 1
 ),
 
 summary as (

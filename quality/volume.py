@@ -1,10 +1,13 @@
-"""Volume checks: a delivery far smaller than the last one is a truncated or empty export.
+"""Volume checks: a load that leaves far fewer rows than the last one is a truncated or
+withdrawn export.
 
-For every raw entity, the rows received in the latest load are compared with the load before
-it (both from audit.ingestion_ledger, which every build carries over from the published
-warehouse). A drop beyond the profile's `volume_drop_max` (0.5: half the rows gone) fails the
-check — blocking for a source whose contract is `severity: critical`, so nothing downstream is
-built and nothing is published until someone looks.
+For every raw entity, the rows the table holds after the latest load (the files it loaded and
+the files it kept from earlier loads) are compared with the load before it (both from
+audit.ingestion_ledger, which every build carries over from the published warehouse). A new
+month's file adds to the rows held; an export replaced by a truncated one, or files taken out
+of the inbox, take rows away. A drop beyond the profile's `volume_drop_max` (0.5: half the rows
+gone) fails the check — blocking for a source whose contract is `severity: critical`, so
+nothing downstream is built and nothing is published until someone looks.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from assets.warehouse import Warehouse
 LOADS_SQL = """
 select load_id, sum(rows_received) as rows_received, max(loaded_at) as loaded_at
 from audit.ingestion_ledger
-where source = ? and entity = ? and status = 'loaded'
+where source = ? and entity = ? and status in ('loaded', 'kept')
 group by load_id
 order by loaded_at desc
 limit 2
@@ -26,7 +29,7 @@ limit 2
 
 
 def volume_change(con, source: str, entity: str) -> tuple[int, int | None]:
-    """(rows received in the latest load, rows received in the load before, or None)."""
+    """(rows held after the latest load, rows held after the load before, or None)."""
     loads = con.execute(LOADS_SQL, [source, entity]).fetchall()
     if not loads:
         return 0, None
@@ -38,8 +41,8 @@ def _volume_check(contract: SourceContract, entity: EntityContract, max_drop: fl
 
     @dg.asset_check(asset=dg.AssetKey(["raw", entity.table]), name="volume_within_expected", blocking=critical,
                     retry_policy=transient_retry_policy(),
-                    description=f"Rows received not more than {max_drop:.0%} below the previous delivery "
-                                "(an empty or truncated export)")
+                    description=f"Rows held after this load not more than {max_drop:.0%} below the load before "
+                                "(a truncated or withdrawn export)")
     @final_unless_transient
     def volume_within_expected(warehouse: Warehouse) -> dg.AssetCheckResult:
         with warehouse.connect(read_only=True) as con:
@@ -49,9 +52,9 @@ def _volume_check(contract: SourceContract, entity: EntityContract, max_drop: fl
         return dg.AssetCheckResult(
             passed=passed,
             severity=dg.AssetCheckSeverity.ERROR if critical else dg.AssetCheckSeverity.WARN,
-            description=None if passed else f"{entity.table}: {current:,} rows received against {previous:,} in the "
-                                            f"previous delivery (more than {max_drop:.0%} fewer)",
-            metadata={"rows_received": current, "previous_rows_received": previous if previous is not None else -1,
+            description=None if passed else f"{entity.table}: {current:,} rows held after this load against "
+                                            f"{previous:,} after the load before (more than {max_drop:.0%} fewer)",
+            metadata={"rows_held": current, "previous_rows_held": previous if previous is not None else -1,
                       "max_drop": max_drop})
 
     return volume_within_expected

@@ -30,11 +30,13 @@ def _entity_metadata(report: SourceReport, entity: str) -> dict:
         "rows_loaded": dg.MetadataValue.int(t["loaded"]),
         "rows_quarantined": dg.MetadataValue.int(t["quarantined"]),
         "rows_lost": dg.MetadataValue.int(sum(f.rows_lost for f in files)),
-        "files_loaded": dg.MetadataValue.int(t["files"]),
+        "files_loaded": dg.MetadataValue.int(sum(f.status == "loaded" for f in files)),
+        "files_kept": dg.MetadataValue.int(sum(f.status == "kept" for f in files)),
+        "rows_new": dg.MetadataValue.int(sum(f.rows_loaded for f in files if f.status == "loaded")),
         "reconciliation": dg.MetadataValue.md("\n".join(rows)),
         "quarantine_reasons": dg.MetadataValue.json(report.quarantine_reasons.get(entity, {})),
         "encodings": dg.MetadataValue.json({f.file: f.encoding for f in files if f.encoding}),
-        "file_sha256": dg.MetadataValue.json({f.file: f.sha256 for f in files if f.status == "loaded"}),
+        "file_sha256": dg.MetadataValue.json({f.file: f.sha256 for f in files if f.status in ("loaded", "kept")}),
     }
     refused = [f"{f.file}: {f.detail}" for f in report.files if f.status == "refused"]
     if refused:
@@ -69,7 +71,7 @@ def _source_asset(profile: Profile, contract: SourceContract) -> dg.AssetsDefini
             report = ingest_source(con, contract, settings.inbox, list(profile.date_formats),
                                    load_id=str(uuid.uuid4()), run_id=context.run.run_id)
         for f in report.files:
-            if f.status != "loaded":
+            if f.status not in ("loaded", "kept"):
                 context.log.warning(f"{f.file}: {f.status} ({f.detail})")
         for entity in contract.entities:
             yield dg.MaterializeResult(asset_key=["raw", entity.table], metadata=_entity_metadata(report, entity.name))

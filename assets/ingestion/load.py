@@ -1,8 +1,12 @@
 """Load one source's files into raw and quarantine tables, reconciled, all or nothing.
 
-Each entity is built into `_new_` tables; only when every file of the source has been read
-and reconciled are they swapped in, in one transaction, so a failure leaves the previous
-raw tables exactly as they were.
+A file whose content the tables already hold (same SHA-256, loaded under the same contract and
+ingestion code, `ingestion_fingerprint`) is kept as it is, not read again; only the new files
+are read. Each entity's new rows are built into `_new_` tables; only when every file of the
+source has been read and reconciled are they added, in one transaction, so a failure leaves
+the previous raw tables exactly as they were. When the contract or the ingestion code changed,
+or a file the tables hold left the inbox, the entity's files are all read again and its tables
+replaced (a key that repeated the departed file's may now load from another).
 """
 
 from __future__ import annotations
@@ -36,6 +40,10 @@ create table if not exists audit.ingestion_ledger (
     control_column varchar, control_total_received decimal(20, 3), control_total_loaded decimal(20, 3),
     control_total_quarantined decimal(20, 3), loaded_at timestamp
 )"""
+# Under which contract and ingestion code each raw table's rows were loaded.
+CONTRACTS_DDL = "create table if not exists audit.ingestion_contracts (source varchar, entity varchar, fingerprint varchar)"
+# The modules whose code decides what a file's rows become: a change to any of them reloads every file.
+INGESTION_CODE = ("decode.py", "read.py", "stage.py", "validate.py", "load.py")
 
 
 @dataclass
@@ -46,7 +54,7 @@ class FileReport:
     format: str
     encoding: str | None
     bytes: int
-    status: str  # loaded | duplicate_file | refused
+    status: str  # loaded | kept (loaded by an earlier refresh, rows still held) | duplicate_file | refused
     detail: str | None = None
     rows_received: int = 0
     rows_loaded: int = 0
@@ -72,7 +80,7 @@ class SourceReport:
         totals: dict[str, dict[str, int]] = {}
         for f in self.files:
             t = totals.setdefault(f.entity, {"files": 0, "received": 0, "loaded": 0, "quarantined": 0})
-            t["files"] += f.status == "loaded"
+            t["files"] += f.status in ("loaded", "kept")
             t["received"] += f.rows_received
             t["loaded"] += f.rows_loaded
             t["quarantined"] += f.rows_quarantined
@@ -107,6 +115,49 @@ def inbox_files(directory: Path, inbox: Path) -> tuple[list[Path], list[tuple[Pa
     return accepted, refused
 
 
+def ingestion_fingerprint(entity: EntityContract, date_formats: list[str]) -> str:
+    """Hash of what decides an entity's rows: its contract, the profile's date formats and the
+    ingestion code."""
+    digest = hashlib.sha256(repr((entity, list(date_formats))).encode())
+    for name in INGESTION_CODE:
+        digest.update((Path(__file__).parent / name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _table_exists(con, schema: str, name: str) -> bool:
+    return bool(con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+                            [schema, name]).fetchall()[0][0])
+
+
+def held_files(con, entity: EntityContract, fingerprint: str) -> dict[str, tuple[int, int, str]] | None:
+    """The files whose rows raw.<table> and quarantine.<table> hold, by SHA-256: (rows loaded,
+    rows quarantined, file); None when the tables are missing or were loaded under another
+    fingerprint (every file is then read again)."""
+    if not all(_table_exists(con, schema, entity.table) for schema in ("raw", "quarantine")):
+        return None
+    loaded_under = con.execute("select fingerprint from audit.ingestion_contracts where source = ? and entity = ?",
+                               [entity.source, entity.name]).fetchall()
+    if not loaded_under or loaded_under[0][0] != fingerprint:
+        return None
+    rows = con.execute(f"""
+        select _file_sha256, sum(loaded)::bigint, sum(quarantined)::bigint, min(_source_file)
+        from (select _file_sha256, _source_file, 1 as loaded, 0 as quarantined from raw."{entity.table}"
+              union all
+              select _file_sha256, _source_file, 0, 1 from quarantine."{entity.table}")
+        group by 1""").fetchall()
+    return {sha: (int(loaded), int(quarantined), file) for sha, loaded, quarantined, file in rows}
+
+
+def _loaded_rows(con, entity: EntityContract, new_raw: str, adding: bool) -> str:
+    """The rows a new file's keys must not repeat: the new rows of this run and, when the table
+    is added to, the rows it holds."""
+    if not adding:
+        return new_raw
+    con.execute(f"""create or replace temp view _sijil_loaded_rows as
+                    select * from raw."{entity.table}" union all select * from {new_raw}""")
+    return "_sijil_loaded_rows"
+
+
 def _create_tables(con, entity: EntityContract) -> tuple[str, str]:
     cols = ", ".join(f'"{c}" varchar' for c in entity.column_names)
     prov = '"_source_file" varchar, "_line_number" bigint, "_file_sha256" varchar, "_load_id" varchar, "_loaded_at" timestamp'
@@ -117,8 +168,10 @@ def _create_tables(con, entity: EntityContract) -> tuple[str, str]:
 
 
 def _load_file(con, path: Path, rel: str, sha: str, entity: EntityContract, date_formats, load_id, loaded_at,
-               report: SourceReport, tables: tuple[str, str]) -> FileReport:
-    """Stage one file, check every row in SQL, and add it to the entity's new raw and quarantine tables."""
+               report: SourceReport, tables: tuple[str, str], loaded_keys: str) -> FileReport:
+    """Stage one file, check every row in SQL, and add it to the entity's new raw and quarantine
+    tables. `loaded_keys`: the rows already loaded (kept files and earlier new files), against
+    which a repeated key is a duplicate."""
     new_raw, new_q = tables
     stats = FileStats()
     try:
@@ -127,7 +180,7 @@ def _load_file(con, path: Path, rel: str, sha: str, entity: EntityContract, date
         amount = f"sum({control_amount(ident(control))})" if control else "null"
         control_received = con.execute(f"select {amount} from {STAGE}").fetchall()[0][0] if control else None
         # The rows that break a rule (few, in any real file); every other staged row is loaded.
-        con.execute(f"create or replace temp table {FAILED} as {failures_sql(entity, date_formats, STAGE, new_raw)}")
+        con.execute(f"create or replace temp table {FAILED} as {failures_sql(entity, date_formats, STAGE, loaded_keys)}")
         columns = ", ".join(ident(c) for c in entity.column_names)
         provenance = "?, _line_number, ?, ?, cast(? as timestamp)"
         params = [rel, sha, load_id, loaded_at]
@@ -167,7 +220,9 @@ def _load_file(con, path: Path, rel: str, sha: str, entity: EntityContract, date
 
 def ingest_source(con, contract: SourceContract, inbox: Path, date_formats: list[str], load_id: str,
                   run_id: str) -> SourceReport:
-    """Read every file of `contract` from inbox/<source>/ and swap the results in atomically."""
+    """Read every new file of `contract` from inbox/<source>/ and apply the result atomically.
+    An entity whose tables hold only files still in the inbox, loaded under the same
+    fingerprint, keeps them and adds the new files' rows; any other is read again whole."""
     directory = inbox / contract.source
     if not directory.is_dir():
         raise SijilError(f"{directory}: no inbox folder for source {contract.source!r}")
@@ -179,33 +234,59 @@ def ingest_source(con, contract: SourceContract, inbox: Path, date_formats: list
                                        status="refused", detail=why))
     matched: set[Path] = set()
     con.execute(LEDGER_DDL)
+    con.execute(CONTRACTS_DDL)
     memory_limit = con.execute("select current_setting('memory_limit')").fetchall()[0][0]
     con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
+    fingerprints = {entity.name: ingestion_fingerprint(entity, date_formats) for entity in contract.entities}
+    adding_to: dict[str, bool] = {}  # entity → its tables are added to (else replaced)
     try:
         for entity in contract.entities:
             tables = _create_tables(con, entity)
             entity_files = [p for p in files if fnmatch.fnmatch(p.name, entity.file_pattern)]
             if not entity_files:
                 raise SijilError(f"{directory}: no file matches {entity.file_pattern!r} for {entity.table}")
+            shas = {path: sha256_of(path) for path in entity_files}
+            held = held_files(con, entity, fingerprints[entity.name])
+            if held is not None and not set(held) <= set(shas.values()):
+                held = None  # a file left the inbox: its rows go, and its keys may now load from another file
             seen_sha: set[str] = set()
             for path in entity_files:
                 matched.add(path)
                 rel = f"{contract.source}/{path.name}"
-                sha = sha256_of(path)
+                sha = shas[path]
                 if sha in seen_sha:
                     report.files.append(FileReport(entity=entity.name, file=rel, sha256=sha, format=entity.format,
                                                    encoding=None, bytes=path.stat().st_size, status="duplicate_file",
                                                    detail="same content as a file already loaded in this run"))
                     continue
                 seen_sha.add(sha)
+                if held is not None and sha in held:
+                    rows_loaded, rows_quarantined, first_name = held[sha]
+                    report.files.append(FileReport(
+                        entity=entity.name, file=rel, sha256=sha, format=entity.format, encoding=None,
+                        bytes=path.stat().st_size, status="kept", rows_received=rows_loaded + rows_quarantined,
+                        rows_loaded=rows_loaded, rows_quarantined=rows_quarantined,
+                        detail=f"loaded before as {first_name}; its rows are kept, the file is not read again"))
+                    continue
+                loaded_keys = _loaded_rows(con, entity, tables[0], adding=held is not None)
                 report.files.append(_load_file(con, path, rel, sha, entity, date_formats, load_id, loaded_at,
-                                               report, tables))
+                                               report, tables, loaded_keys))
+            adding_to[entity.name] = held is not None
         leave_out_purged_quarantine(con, [f'quarantine."_new_{e.table}"' for e in contract.entities])
         con.execute("begin transaction")
         for entity in contract.entities:
             for schema in ("raw", "quarantine"):
-                con.execute(f'drop table if exists {schema}."{entity.table}"')
-                con.execute(f'alter table {schema}."_new_{entity.table}" rename to "{entity.table}"')
+                table, new = f'{schema}."{entity.table}"', f'{schema}."_new_{entity.table}"'
+                if adding_to[entity.name]:
+                    con.execute(f"insert into {table} select * from {new}")
+                    con.execute(f"drop table {new}")
+                else:
+                    con.execute(f"drop table if exists {table}")
+                    con.execute(f'alter table {new} rename to "{entity.table}"')
+            con.execute("delete from audit.ingestion_contracts where source = ? and entity = ?",
+                        [contract.source, entity.name])
+            con.execute("insert into audit.ingestion_contracts values (?, ?, ?)",
+                        [contract.source, entity.name, fingerprints[entity.name]])
         for f in report.files:
             con.execute("insert into audit.ingestion_ledger values (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", [
                 load_id, run_id, contract.source, f.entity, f.file, f.sha256, f.format, f.encoding, f.bytes, f.status,
@@ -222,6 +303,7 @@ def ingest_source(con, contract: SourceContract, inbox: Path, date_formats: list
                 con.execute(f'drop table if exists {schema}."_new_{entity.table}"')
         raise
     finally:
+        con.execute("drop view if exists _sijil_loaded_rows")
         con.execute(f"set memory_limit = '{memory_limit}'")
     report.unmatched = sorted(p.name for p in files if p not in matched)
     return report

@@ -164,6 +164,57 @@ def test_duplicate_delivery_loads_once_and_rerun_is_identical(tmp_path):
     assert con.execute('select * exclude (_loaded_at) from raw."demo__payments" order by all').fetchall() == first
 
 
+def test_a_file_loaded_before_is_kept_unread_and_only_the_new_month_is_read(tmp_path, monkeypatch):
+    import assets.ingestion.load as load
+
+    read = []
+    stage_file = load.stage_file
+    monkeypatch.setattr(load, "stage_file", lambda con, path, *a: read.append(path.name) or stage_file(con, path, *a))
+    con, _ = _ingest(tmp_path, _inbox(tmp_path, GOOD))  # load L1: P1, P2
+    inbox = _inbox(tmp_path, f"{HEADER}\nP3,x,10,2024-02-05,paid\nP1,y,10,2024-02-05,paid\n", name="pay_2.csv")
+    report = ingest_source(con, CONTRACT, inbox, FORMATS, load_id="L2", run_id="R2")
+    assert read == ["pay_1.csv", "pay_2.csv"]  # pay_1 read once, in the first load
+    kept, new = report.files
+    assert (kept.status, kept.rows_loaded, kept.rows_quarantined, kept.rows_lost) == ("kept", 2, 0, 0)
+    assert (new.status, new.rows_loaded, new.rows_quarantined) == ("loaded", 1, 1)
+    assert con.execute('select payment_id, _load_id from raw."demo__payments" order by 1').fetchall() == \
+        [("P1", "L1"), ("P2", "L1"), ("P3", "L2")]
+    # a key the kept file holds is a duplicate in the new one
+    assert con.execute('select payment_id, _reason from quarantine."demo__payments"').fetchall() == [("P1", "duplicate_key")]
+    assert con.execute("select file, status, rows_received from audit.ingestion_ledger where load_id = 'L2' "
+                       "order by file").fetchall() == [("demo/pay_1.csv", "kept", 2), ("demo/pay_2.csv", "loaded", 2)]
+
+
+def test_a_departed_file_or_a_changed_contract_reads_every_file_again(tmp_path):
+    inbox = _inbox(tmp_path, GOOD)
+    con, _ = _ingest(tmp_path, inbox)
+    _inbox(tmp_path, f"{HEADER}\nP3,x,10,2024-02-05,paid\nP1,y,10,2024-02-05,paid\n", name="pay_2.csv")
+    ingest_source(con, CONTRACT, inbox, FORMATS, load_id="L2", run_id="R2")
+    # pay_1 leaves the inbox: its rows go, and P1 of pay_2 is no longer a repeat
+    (inbox / "demo" / "pay_1.csv").unlink()
+    report = ingest_source(con, CONTRACT, inbox, FORMATS, load_id="L3", run_id="R3")
+    assert [f.status for f in report.files] == ["loaded"]
+    assert con.execute('select payment_id, name from raw."demo__payments" order by 1').fetchall() == [("P1", "y"), ("P3", "x")]
+    assert con.execute('select count(*) from quarantine."demo__payments"').fetchall()[0][0] == 0
+    # the contract changes (a wider amount range): every file is read again under it
+    wider = dataclasses.replace(CONTRACT, entities=(dataclasses.replace(
+        CONTRACT.entities[0], columns=tuple(dataclasses.replace(c, max=1000) if c.name == "amount" else c
+                                            for c in CONTRACT.entities[0].columns)),))
+    assert [f.status for f in ingest_source(con, wider, inbox, FORMATS, load_id="L4", run_id="R4").files] == ["loaded"]
+    assert [f.status for f in ingest_source(con, wider, inbox, FORMATS, load_id="L5", run_id="R5").files] == ["kept"]
+
+
+def test_a_new_file_that_fails_leaves_the_kept_rows_as_they_were(tmp_path):
+    inbox = _inbox(tmp_path, GOOD)
+    con, _ = _ingest(tmp_path, inbox)
+    before = con.execute('select * from raw."demo__payments" order by all').fetchall()
+    _inbox(tmp_path, f"{HEADER},NEW\nP3,x,10,2024-02-05,paid,1\n", name="pay_2.csv")
+    with pytest.raises(SijilError, match="unexpected columns NEW"):
+        ingest_source(con, CONTRACT, inbox, FORMATS, load_id="L2", run_id="R2")
+    assert con.execute('select * from raw."demo__payments" order by all').fetchall() == before
+    assert con.execute("select count(*) from information_schema.tables where table_name like '_new_%'").fetchall()[0][0] == 0
+
+
 def test_symlink_outside_the_inbox_is_refused(tmp_path):
     inbox = _inbox(tmp_path, GOOD)
     secret = tmp_path / "secret.csv"
@@ -223,7 +274,7 @@ def test_trust_report_flags_a_file_that_does_not_reconcile(tmp_path):
     assert not con.execute("select bool_and(is_reconciled) from audit.trust_report").fetchall()[0][0]
 
 
-def test_a_delivery_far_smaller_than_the_last_fails_the_volume_check(tmp_path, monkeypatch):
+def test_an_export_replaced_by_a_far_smaller_one_fails_the_volume_check(tmp_path, monkeypatch):
     from quality.volume import build_volume_checks
 
     profile = dataclasses.replace(PROFILE, sources=(CONTRACT,))
@@ -239,12 +290,12 @@ def test_a_delivery_far_smaller_than_the_last_fails_the_volume_check(tmp_path, m
         return result.get_asset_check_evaluations()[0]
 
     first = deliver(100)
-    assert first.passed and first.metadata["previous_rows_received"].value == -1  # nothing to compare with
+    assert first.passed and first.metadata["previous_rows_held"].value == -1  # nothing to compare with
     assert deliver(60).passed  # 40 % fewer: within the profile's 50 %
     truncated = deliver(20)
     assert not truncated.passed and truncated.severity == dg.AssetCheckSeverity.ERROR  # critical source: blocking
-    assert truncated.metadata["rows_received"].value == 20
-    assert truncated.metadata["previous_rows_received"].value == 60
+    assert truncated.metadata["rows_held"].value == 20
+    assert truncated.metadata["previous_rows_held"].value == 60
 
 
 def test_rows_the_bulk_reader_would_split_differently_are_parsed_as_python_does(tmp_path):

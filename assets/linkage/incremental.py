@@ -23,7 +23,8 @@ from assets.errors import SijilError
 from assets.linkage.conflicts import birth_dates_conflict_sql, split_conflicting_clusters
 from assets.linkage.model import model_version
 from assets.linkage.resources import PhaseClock, work_connection
-from assets.linkage.run import MENTION_FEATURES, MENTIONS, table_exists, reasons_sql, stop_if_large_batch
+from assets.linkage.run import (MENTION_FEATURES, MENTIONS, reasons_sql, stop_if_large_batch, table_exists,
+                                usual_own_source_joins)
 
 
 def _tf_columns(linker) -> list[str]:
@@ -101,8 +102,20 @@ def link_new_mentions(con: duckdb.DuckDBPyConnection, config: dict, model_path: 
         con.register("new_clusters", clusters)
         con.register("new_edges", work.sql("select * from edges").to_arrow_table())
         if not accept_large_batch:
-            joined = con.execute("select count(*) from new_clusters where masters > 0").fetchall()[0][0]
-            stop_if_large_batch(n_new, int(joined), config)
+            con.execute(f"""
+                create or replace temp table _sijil_batch as
+                select n.mention_id, m.source, m.entity
+                from new_clusters n join {MENTIONS} m using (mention_id)
+                where n.masters > 0 and exists (
+                    select 1 from linkage.person_clusters c join {MENTIONS} o on o.mention_id = c.mention_id
+                    where c.master_person_id = n.master_person_id and o.source = m.source and o.entity = m.entity)
+            """)
+            own = con.execute("select count(*) from _sijil_batch").fetchall()[0][0]
+            con.execute(f"create or replace temp table _sijil_batch as select n.mention_id, m.source, m.entity "
+                        f"from new_clusters n join {MENTIONS} m using (mention_id)")
+            usual = usual_own_source_joins(con, "_sijil_batch")
+            con.execute("drop table _sijil_batch")
+            stop_if_large_batch(n_new, int(own), usual, config)
         result = _write(con, auto, n_new)
         con.unregister("new_clusters")
         con.unregister("new_edges")

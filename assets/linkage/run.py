@@ -110,35 +110,61 @@ def reasons_sql(linker) -> str:
 
 def check_batch(con, previous: str, config: dict) -> tuple[int, int]:
     """(new records, of them joined to an existing master person) for the clusters in
-    `new_clusters` against the `previous` run's person_clusters; raises SijilError when the
-    share joined exceeds config's batch_safeguard.max_new_linked_share (batches of at least
-    min_new_records)."""
-    new, joined = con.execute(f"""
+    `new_clusters` against the `previous` run's person_clusters; raises SijilError when the batch
+    joins people its own source already lists far more than usual (`stop_if_large_batch`)."""
+    con.execute(f"""
+        create or replace temp table _sijil_batch as
         with marked as (
-            select n.mention_id, n.cluster_id, p.mention_id is not null as known
-            from new_clusters n left join {previous} p using (mention_id)
+            select n.mention_id, n.cluster_id, p.mention_id is not null as known, m.source, m.entity
+            from new_clusters n left join {previous} p using (mention_id) join {MENTIONS} m using (mention_id)
         ),
-        clusters as (select cluster_id, bool_or(known) as has_known from marked group by cluster_id)
-        select count(*) filter (where not known), count(*) filter (where not known and has_known)
-        from marked join clusters using (cluster_id)
-    """).fetchall()[0]
-    new, joined = int(new or 0), int(joined or 0)
-    stop_if_large_batch(new, joined, config)
-    return new, joined
+        clusters as (select cluster_id, bool_or(known) as has_known from marked group by cluster_id),
+        known_sources as (select distinct cluster_id, source, entity from marked where known)
+        select m.mention_id, m.source, m.entity, c.has_known as joined, k.cluster_id is not null as joined_own_source
+        from marked m join clusters c using (cluster_id) left join known_sources k using (cluster_id, source, entity)
+        where not m.known
+    """)
+    try:
+        new, joined, own = con.execute("select count(*), count(*) filter (where joined), "
+                                       "count(*) filter (where joined_own_source) from _sijil_batch").fetchall()[0]
+        stop_if_large_batch(int(new), int(own), usual_own_source_joins(con, "_sijil_batch"), config)
+    finally:
+        con.execute("drop table _sijil_batch")
+    return int(new), int(joined)
 
 
-def stop_if_large_batch(new: int, joined: int, config: dict) -> None:
-    """The batch safeguard: SijilError when more than max_new_linked_share of a batch's `new`
-    records (at least min_new_records of them) `joined` existing master persons."""
+def usual_own_source_joins(con, batch: str) -> float:
+    """How many of a batch's new records (`batch`: source, entity) would, as usual, belong to
+    someone their own source already lists: for each, the share of its source's linked records
+    whose master person holds another record of that source (linkage.person_clusters). A registry
+    lists a person once (about 0); a month of payments or contributions goes to people paid before."""
+    return float(con.execute(f"""
+        with listed as (
+            select m.source, m.entity,
+                   count(*) over (partition by c.master_person_id, m.source, m.entity) > 1 as repeated
+            from linkage.person_clusters c join {MENTIONS} m using (mention_id)
+        ),
+        usual as (select source, entity, avg(case when repeated then 1.0 else 0.0 end) as share from listed group by all)
+        select coalesce(sum(u.share), 0) from {batch} b left join usual u using (source, entity)
+    """).fetchall()[0][0])
+
+
+def stop_if_large_batch(new: int, joined_own_source: int, usual: float, config: dict) -> None:
+    """The batch safeguard: SijilError when, of a batch's `new` records (at least
+    min_new_records), more joined master persons their own source already lists than both
+    max_new_linked_share of them and the `usual` number (`usual_own_source_joins`) plus
+    max_excess_share of them: a source re-sent under new keys, or a file whose records share a
+    placeholder identity."""
     guard = config["batch_safeguard"]
-    limit = float(guard["max_new_linked_share"])
-    if new >= int(guard["min_new_records"]) and joined > limit * new:
+    limit = max(float(guard["max_new_linked_share"]) * new, usual + float(guard["max_excess_share"]) * new)
+    if new >= int(guard["min_new_records"]) and joined_own_source > limit:
         raise SijilError(
-            f"linkage stopped: {joined:,} of this batch's {new:,} new records ({joined / new:.0%}) would join existing "
-            f"master persons, more than the {limit:.0%} allowed by batch_safeguard in config/linkage.yaml. A batch "
-            "that links far more than usual often means a file with shared or placeholder identifiers, or a source "
-            "loaded twice; nothing was published. Check the batch; if it is expected (an agency re-sending records "
-            "already registered), run again with the linkage run config accept_large_batch: true.")
+            f"linkage stopped: {joined_own_source:,} of this batch's {new:,} new records ({joined_own_source / new:.0%}) "
+            f"would join master persons their own source already lists, where {usual / new:.0%} would as usual; "
+            f"batch_safeguard in config/linkage.yaml allows {limit / new:.0%}. A batch that links far more than usual "
+            "often means a file with shared or placeholder identifiers, or a source loaded twice; nothing was "
+            "published. Check the batch; if it is expected (an agency re-sending records already registered), run "
+            "again with the linkage run config accept_large_batch: true.")
 
 
 def export_review_queue(con, path: Path) -> int:

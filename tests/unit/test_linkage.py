@@ -344,7 +344,8 @@ def test_a_batch_joining_existing_persons_far_more_than_usual_stops_the_run(ware
     # the civil registry sent again under new record keys: every new record joins an existing person
     con.execute("insert into intermediate.int_person_mentions select * replace ('again:' || mention_id as mention_id) "
                 "from intermediate.int_person_mentions where source = 'civil'")
-    with pytest.raises(SijilError, match=r"new records \(\d+%\) would join existing master persons"):
+    with pytest.raises(SijilError, match=r"new records \(100%\) would join master persons their own source already "
+                                         r"lists, where 0% would as usual"):
         link_mentions(con, config, tmp / "model.json")
     # nothing was written
     assert dict(con.execute("select mention_id, master_person_id from linkage.person_clusters").fetchall()) == before
@@ -353,6 +354,26 @@ def test_a_batch_joining_existing_persons_far_more_than_usual_stops_the_run(ware
     after = dict(con.execute("select mention_id, master_person_id from linkage.person_clusters").fetchall())
     assert result.new_records is None
     assert sum(after[f"again:civil:{i}"] == before[f"civil:{i}"] for i in range(1, 451)) > 0.95 * 450
+
+
+def test_a_month_of_payments_to_people_paid_before_passes_the_safeguard(warehouse):
+    """A payments source lists its people every month: a new month joins them all, as usual."""
+    con, tmp = warehouse
+    config = load_config()
+
+    def pay(month: int) -> None:
+        con.execute(f"""insert into intermediate.int_person_mentions
+                        select * replace ('pay:' || split_part(mention_id, ':', 2) || ':{month}' as mention_id,
+                                          'pay' as source, null as national_id)
+                        from intermediate.int_person_mentions
+                        where source = 'civil' and cast(split_part(mention_id, ':', 2) as int) <= 300""")
+
+    pay(1)
+    pay(2)
+    link_mentions(con, config, tmp / "model.json")
+    pay(3)
+    result = link_mentions(con, config, tmp / "model.json")
+    assert result.new_records == 300 and result.new_records_joined_existing > 0.95 * 300
 
 
 def test_a_batch_of_new_people_passes_the_safeguard(warehouse):

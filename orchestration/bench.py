@@ -12,6 +12,12 @@ materialises (the first part of its asset key); a step that only evaluates check
 time, read from dbt's run results, is reported beside the check steps' under "quality": what
 the checks add to the refresh, as a share of the refresh's remaining time.
 Memory and CPU are read from /proc (Linux) by a sampler thread every 50 ms.
+
+With `next_month`, the sample is generated with the agencies' next month held back
+(`generate(..., next_month=True)`); after the first refresh its files are copied into the
+inbox and the warehouse refreshed again: that refresh is measured stage by stage beside the
+first, and the clusters it leaves for the records linked before are compared with the clusters
+a full relink of the same warehouse gives them.
 """
 
 from __future__ import annotations
@@ -132,14 +138,14 @@ def stage_of(step) -> str:
     return LAYER_STAGES.get(step.asset_keys[0].split("/")[0], "marts")
 
 
-def measure_stages(result, sampler: Sampler, generate_window: tuple[float, float], records_written: int,
+def measure_stages(result, sampler: Sampler, generate_window: tuple[float, float] | None, records_written: int,
                    rows_received: int) -> list[Stage]:
     """Per stage: the union of its steps' time windows, their CPU and peak memory, and rows.
 
     A stage's rows out are the rows its layers hold in the built warehouse (publish: the
     analytics warehouse's); its rows in are the previous stage's rows out (ingest: the rows
     received in the files)."""
-    windows: dict[str, list[tuple[float, float]]] = {"generate": [generate_window]}
+    windows: dict[str, list[tuple[float, float]]] = {"generate": [generate_window]} if generate_window else {}
     for step in result.steps:
         windows.setdefault(stage_of(step), []).append((step.started, step.finished))
     rows_out: dict[str, int] = {"generate": records_written, "publish": sum(result.analytics_rows.values())}
@@ -269,18 +275,20 @@ def scratch_environment(home: Path, profile: str):
 
 
 def run_bench(persons: int, seed: int = 42, profile: str = DEFAULT_PROFILE, keep: Path | None = None,
-              baseline_timeout_s: float = 3600.0) -> dict:
-    """Generate, refresh and measure one sample; return the benchmark's JSON document."""
+              baseline_timeout_s: float = 3600.0, next_month: bool = False) -> dict:
+    """Generate, refresh and measure one sample (and with `next_month`, the refresh after the
+    next month's files); return the benchmark's JSON document."""
     home = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="sijil-bench-"))
     home.mkdir(parents=True, exist_ok=True)
     try:
-        return _measure(persons, seed, profile, home, baseline_timeout_s, keep is not None)
+        return _measure(persons, seed, profile, home, baseline_timeout_s, keep is not None, next_month)
     finally:
         if keep is None:
             shutil.rmtree(home, ignore_errors=True)
 
 
-def _measure(persons: int, seed: int, profile: str, home: Path, baseline_timeout_s: float, kept: bool) -> dict:
+def _measure(persons: int, seed: int, profile: str, home: Path, baseline_timeout_s: float, kept: bool,
+             next_month: bool) -> dict:
     import duckdb
 
     from assets.synthetic import generate
@@ -289,7 +297,7 @@ def _measure(persons: int, seed: int, profile: str, home: Path, baseline_timeout
     load_before = os.getloadavg()
     with scratch_environment(home, profile), Sampler() as sampler:
         started = time.time()
-        summary = generate(profile, persons, seed, home / "sample")
+        summary = generate(profile, persons, seed, home / "sample", next_month=next_month)
         generate_window = (started, time.time())
         result = run_refresh()
         finished = time.time()
@@ -313,6 +321,8 @@ def _measure(persons: int, seed: int, profile: str, home: Path, baseline_timeout
     for b in baselines:
         b["sijil_time_ratio"] = round(linkage_stage.wall_s / b["wall_s"], 3) if b["wall_s"] else None
         b["sijil_f1_ratio"] = round(linkage["f1"] / b["f1"], 3) if b.get("f1") else None
+    later = _measure_next_month(home, profile, summary, result, finished - generate_window[1],
+                                linkage["training_s"]) if next_month else None
     return {
         "persons": summary["persons"], "households": summary["households"], "records": int(records),
         "profile": profile, "seed": seed, "commit": commit(),
@@ -322,7 +332,72 @@ def _measure(persons: int, seed: int, profile: str, home: Path, baseline_timeout
         "total_wall_s": round(finished - started, 3),
         "peak_rss_mb": round(max(s[2] for s in sampler.samples) / 2**20, 1),
         "stages": [asdict(s) for s in stages], "quality": quality, "linkage": linkage, "baselines": baselines,
+        **({"next_month": later} if later else {}),
         "scratch": str(home) if kept else None,
+    }
+
+
+def _measure_next_month(home: Path, profile: str, summary: dict, first, first_refresh_s: float,
+                        training_s: float) -> dict:
+    """Copy the next month's files into the inbox, refresh, and measure that refresh against the
+    first; then relink the published warehouse in full and compare the clusters of the records
+    the first refresh had linked."""
+    import duckdb
+
+    from assets.linkage.evaluate import pairwise_scores
+    from assets.linkage.mode import link_registry
+    from assets.linkage.model import load_config
+    from orchestration.refresh import run_refresh
+
+    sample = home / "sample"
+    with duckdb.connect(str(first.warehouse), read_only=True) as con:
+        linked_before = con.sql("select mention_id from linkage.person_clusters").to_arrow_table()
+    for rel in summary["next_month_files"]:
+        target = sample / "inbox" / Path(rel).relative_to("next_month")
+        shutil.copyfile(sample / rel, target)
+    with scratch_environment(home, profile), Sampler() as sampler:
+        started = time.time()
+        result = run_refresh()
+        finished = time.time()
+    if not result.success or not result.published:
+        raise SijilError("the benchmark's next-month refresh failed: " + "; ".join(result.errors + result.checks_failed))
+    rows = sum(summary["next_month_files"].values())
+    stages = measure_stages(result, sampler, None, 0, rows)
+    relinked = home / "next_month_full_relink.duckdb"
+    shutil.copyfile(result.warehouse, relinked)
+    try:
+        with duckdb.connect(str(relinked)) as con:
+            state = dict(con.execute("select key, value from linkage.linked_state").fetchall())
+            evaluation = {row[0]: row[1:] for row in con.execute(
+                "select subset, precision, recall, f1 from linkage.evaluation").fetchall()}
+            con.execute("create temp table after_next_month as select mention_id, master_person_id as cluster "
+                        "from linkage.person_clusters")
+            relink_started = time.time()
+            link_registry(con, load_config(), home / "linkage" / "linkage_model.json", full_relink=True)
+            relink_s = time.time() - relink_started
+            con.register("linked_before", linked_before)
+            con.execute("create temp table full_relink as select mention_id, master_person_id as person "
+                        "from linkage.person_clusters")
+            agreement = {
+                "linked_before": pairwise_scores(
+                    con, "(select * from after_next_month semi join linked_before using (mention_id))", "full_relink"),
+                "all": pairwise_scores(con, "after_next_month", "full_relink")}
+    finally:
+        relinked.unlink(missing_ok=True)
+    refresh_s = finished - started
+    overall = evaluation["overall"]
+    return {
+        "files": len(summary["next_month_files"]), "rows": rows, "total_wall_s": round(refresh_s, 3),
+        "peak_rss_mb": round(max(s[2] for s in sampler.samples) / 2**20, 1),
+        "stages": [asdict(s) for s in stages],
+        "first_refresh_s": round(first_refresh_s, 3), "first_refresh_training_s": training_s,
+        "ratio_to_first": round(refresh_s / first_refresh_s, 3),
+        "ratio_to_first_without_training": round(refresh_s / (first_refresh_s - training_s), 3),
+        "linkage_mode": state.get("mode"),
+        "linkage": {"precision": float(overall[0]), "recall": float(overall[1]), "f1": float(overall[2])},
+        "full_relink_s": round(relink_s, 3),
+        "agreement_with_full_relink": {k: {m: v[m] for m in ("precision", "recall", "f1", "records")}
+                                       for k, v in agreement.items()},
     }
 
 
@@ -361,7 +436,29 @@ def markdown(doc: dict) -> str:
     subsets = link["subsets"]
     lines += ["", "Linkage by subset: " + "; ".join(
         f"{k} P {v['precision']:.4f} R {v['recall']:.4f} F1 {v['f1']:.4f}" for k, v in subsets.items()) + "."]
+    if doc.get("next_month"):
+        lines += _next_month_markdown(doc["next_month"])
     return "\n".join(lines) + "\n"
+
+
+def _next_month_markdown(n: dict) -> list[str]:
+    before = n["agreement_with_full_relink"]["linked_before"]
+    lines = ["", "## The next month", "",
+             f"{n['rows']:,} new rows in {n['files']} files, copied into the inbox of the published warehouse and "
+             f"refreshed: {n['total_wall_s']:.1f} s wall, peak {n['peak_rss_mb']:,.0f} MB, against "
+             f"{n['first_refresh_s']:.1f} s for the first refresh ({n['ratio_to_first']:.3f} of it; "
+             f"{n['ratio_to_first_without_training']:.3f} of it without its {n['first_refresh_training_s']:.1f} s of "
+             f"training the linkage model). Linkage path: {n['linkage_mode']}.", "",
+             "| stage | wall s | CPU s | peak MB | rows in | rows out | rows/s |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    lines += [f"| {s['name']} | {s['wall_s']:.1f} | {s['cpu_s']:.1f} | {s['peak_rss_mb']:,.0f} | {s['rows_in']:,} | "
+              f"{s['rows_out']:,} | {s['rows_per_s']:,.0f} |" for s in n["stages"]]
+    link = n["linkage"]
+    lines += ["", f"Linkage after the next month: P {link['precision']:.4f} R {link['recall']:.4f} F1 {link['f1']:.4f}. "
+                  f"Against a full relink of the same warehouse ({n['full_relink_s']:.1f} s), the clusters of the "
+                  f"{before['records']:,} records linked before agree at pairwise precision {before['precision']:.5f} "
+                  f"and recall {before['recall']:.5f} (1 and 1: the same clusters)."]
+    return lines
 
 
 def _load(machine_doc: dict, when: str) -> str:

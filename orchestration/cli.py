@@ -21,10 +21,14 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     from assets.synthetic import generate
 
     as_of = dt.date.fromisoformat(args.as_of) if args.as_of else None
-    summary = generate(args.profile, args.persons, args.seed, Path(args.out), as_of=as_of)
+    summary = generate(args.profile, args.persons, args.seed, Path(args.out), as_of=as_of, next_month=args.next_month)
     print(f"Generated {summary['persons']:,} persons in {summary['households']:,} households "
           f"({args.profile}) in {summary['seconds']:.1f} s")
     print(f"  inbox: {Path(args.out) / 'inbox'}\n  truth: {Path(args.out) / 'truth'}")
+    if args.next_month:
+        rows = sum(summary["next_month_files"].values())
+        print(f"  next month: {Path(args.out) / 'next_month'} ({rows:,} rows in {len(summary['next_month_files'])} "
+              "files; copy them into the inbox and refresh)")
     return 0
 
 
@@ -121,7 +125,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
     out = Path(args.out) if args.out else Path("bench") / "results" / f"bench-{args.persons}.json"
     doc = run_bench(args.persons, seed=args.seed, profile=args.profile, keep=Path(args.keep) if args.keep else None,
-                    baseline_timeout_s=args.baseline_timeout)
+                    baseline_timeout_s=args.baseline_timeout, next_month=args.next_month)
     table = write_results(doc, out)
     sys.stdout.write(table.read_text(encoding="utf-8"))
     print(f"\nwritten to {out} and {table}")
@@ -161,6 +165,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--out", required=True, help="directory; inbox/ and truth/ are written inside it")
     p.add_argument("--as-of", help="extraction date YYYY-MM-DD (default: end of last month)")
+    p.add_argument("--next-month", action="store_true",
+                   help="hold back what the agencies add in a month as next month's files, in next_month/")
     p.set_defaults(func=_cmd_generate)
 
     p = sub.add_parser("materialize", help="refresh: materialise every asset into the warehouse and print a summary")
@@ -210,6 +216,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep", help="run in this directory and keep it (default: a temporary one, removed)")
     p.add_argument("--baseline-timeout", type=float, default=3600.0,
                    help="seconds a baseline may take before it is reported as not finished")
+    p.add_argument("--next-month", action="store_true",
+                   help="hold back the agencies' next month, then measure the refresh after it arrives")
     p.set_defaults(func=_cmd_bench)
 
     p = sub.add_parser("audit", help="list the latest runs of the audit log and verify its hash chain")

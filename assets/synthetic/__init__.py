@@ -25,6 +25,13 @@
   - ``injected_defects``: source, entity, record_key, defect — rows broken on purpose
     (missing_required, negative_amount, impossible_date, duplicate_key, value_not_allowed)
     that ingestion must quarantine.
+
+With `next_month`, the rows each agency adds in a month (the profile's synthetic.yaml,
+`next_month`: a share of an entity's rows, chosen by a hash of the row's key) are held back
+from the inbox and written to ``out/next_month/<source>/<file>``, dated `as_of`, while the
+inbox's files are dated the month-end before: a warehouse refreshed from the inbox, then from
+the inbox with the next month's files added, is the refresh after a new month of files. The
+truth covers both.
 """
 
 from __future__ import annotations
@@ -52,8 +59,16 @@ def default_as_of(today: dt.date | None = None) -> dt.date:
     return first - dt.timedelta(days=1)
 
 
-def generate(profile: str, persons: int, seed: int, out: Path, as_of: dt.date | None = None) -> dict:
-    """Write a synthetic population's agency exports and ground truth under `out`."""
+def held_back(frame: pd.DataFrame, entity, share: float) -> pd.Series:
+    """Which rows of `frame` the next month brings: a `share` of them, by a hash of their key."""
+    key = pd.util.hash_pandas_object(frame[list(entity.primary_key)].astype(str), index=False)
+    return pd.Series((key.to_numpy() % 10_000) < round(share * 10_000), index=frame.index)
+
+
+def generate(profile: str, persons: int, seed: int, out: Path, as_of: dt.date | None = None,
+             next_month: bool = False) -> dict:
+    """Write a synthetic population's agency exports and ground truth under `out` (with
+    `next_month`, the next month's files apart: see the module's docstring)."""
     started = time.monotonic()
     if persons < 50:
         raise ValueError("a sample needs at least 50 persons")
@@ -71,18 +86,29 @@ def generate(profile: str, persons: int, seed: int, out: Path, as_of: dt.date | 
         households = households.merge(builder.cash[["household_id", *ids]], on="household_id", how="left")
 
     out = Path(out)
-    inbox, truth = out / "inbox", out / "truth"
-    for directory in (inbox, truth):
+    inbox, truth, later = out / "inbox", out / "truth", out / "next_month"
+    for directory in (inbox, truth, later):
         if directory.exists():
             shutil.rmtree(directory)
-    files = {}
+    files, next_files = {}, {}
     exports = rules.get("exports", {})
+    shares = (rules.get("next_month") or {}) if next_month else {}
+    unknown = set(shares) - {e.table for c in prof.sources for e in c.entities}
+    if unknown:
+        raise ValueError(f"synthetic.yaml: next_month names no entity of the profile: {sorted(unknown)}")
+    inbox_as_of = as_of.replace(day=1) - dt.timedelta(days=1) if next_month else as_of
     for contract in prof.sources:
         for entity in contract.entities:
             frame = builder.out.frames.get((contract.source, entity.name))
             if frame is None:
                 raise ValueError(f"the generator has no rule for {entity.table}")
-            path = write_entity(frame, entity, inbox / contract.source, as_of, exports.get(contract.source))
+            if entity.table in shares:
+                later_rows = held_back(frame, entity, float(shares[entity.table]))
+                path = write_entity(frame[later_rows], entity, later / contract.source, as_of,
+                                    exports.get(contract.source))
+                next_files[str(path.relative_to(out))] = int(later_rows.sum())
+                frame = frame[~later_rows]
+            path = write_entity(frame, entity, inbox / contract.source, inbox_as_of, exports.get(contract.source))
             files[str(path.relative_to(out))] = len(frame)
     truth.mkdir(parents=True)
     people.to_parquet(truth / "persons.parquet", index=False)
@@ -95,5 +121,6 @@ def generate(profile: str, persons: int, seed: int, out: Path, as_of: dt.date | 
     pd.concat(builder.out.defects, ignore_index=True).to_parquet(truth / "injected_defects.parquet", index=False)
     return {
         "profile": profile, "persons": len(people), "households": len(households),
-        "as_of": as_of.isoformat(), "files": files, "seconds": time.monotonic() - started,
+        "as_of": as_of.isoformat(), "files": files, "next_month_files": next_files,
+        "seconds": time.monotonic() - started,
     }

@@ -30,8 +30,14 @@ def pairwise_f1(clusters: pd.Series, persons: pd.Series) -> float:
 
 @pytest.fixture(scope="module")
 def bench(tmp_path_factory):
+    """A benchmark with the next month held back: the first refresh, then the one after it."""
     home = tmp_path_factory.mktemp("bench")
-    return home, run_bench(1200, seed=5, keep=home)
+    return home, run_bench(1200, seed=5, keep=home, next_month=True)
+
+
+def first_warehouse(home):
+    """The first refresh's warehouse: kept as a version when the next month's was published."""
+    return sorted((home / "warehouse" / "versions").glob("sijil-*.duckdb"))[0]
 
 
 def test_every_stage_is_measured(bench):
@@ -91,7 +97,7 @@ def test_the_linkage_stage_is_split_into_training_evaluation_and_the_per_run_res
 
 def test_linkage_f1_agrees_with_an_independent_count(bench):
     home, doc = bench
-    with duckdb.connect(str(home / "warehouse" / "sijil.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(first_warehouse(home)), read_only=True) as con:
         frame = con.execute(f"""
             select c.master_person_id, t.person_id, m.national_id
             from linkage.person_clusters c
@@ -122,6 +128,31 @@ def test_results_are_written_as_json_and_markdown(bench, tmp_path):
     assert "| stage | wall s | CPU s | peak MB | rows in | rows out | rows/s |" in text
     assert f"{doc['machine']['cores']} cores" in text and "splink_out_of_the_box" in text
     assert "Load average (1, 5, 15 min)" in text
+
+
+def test_the_refresh_after_the_next_month_is_measured_and_keeps_the_clusters_a_full_relink_gives(bench):
+    home, doc = bench
+    later = doc["next_month"]
+    assert [s["name"] for s in later["stages"]] == [s for s in STAGES if s != "generate"]
+    assert later["rows"] > 0 and later["stages"][0]["rows_in"] == later["rows"]
+    assert later["ratio_to_first"] == pytest.approx(later["total_wall_s"] / later["first_refresh_s"], abs=1e-3)
+    assert later["linkage_mode"] == "incremental"
+    before = later["agreement_with_full_relink"]["linked_before"]
+    assert before["records"] == doc["records"] and before["precision"] == before["recall"] == 1.0
+    with duckdb.connect(str(home / "warehouse" / "sijil.duckdb"), read_only=True) as con:
+        statuses = dict(con.execute("""select status, count(*) from audit.ingestion_ledger
+                                       where load_id in (select load_id from audit.ingestion_ledger
+                                                         where loaded_at = (select max(loaded_at) from audit.ingestion_ledger))
+                                       group by 1""").fetchall())
+        frame = con.execute(f"""
+            select c.master_person_id, t.person_id
+            from linkage.person_clusters c
+            join intermediate.int_person_mentions m using (mention_id)
+            join read_parquet('{(home / 'sample' / 'truth' / 'records.parquet').as_posix()}') t
+              on t.source = m.source and t.entity = m.entity and t.record_key = m.record_key""").df()
+    assert statuses.get("kept", 0) > 0 and statuses.get("loaded", 0) > 0  # the first month's files were not read again
+    assert later["linkage"]["f1"] == pytest.approx(pairwise_f1(frame.master_person_id, frame.person_id), abs=1e-9)
+    assert "## The next month" in markdown(doc)
 
 
 def test_sampler_sees_a_child_process_memory_and_cpu():

@@ -40,6 +40,32 @@ def test_deterministic(tmp_path):
         assert (tmp_path / "a" / rel).read_bytes() == (tmp_path / "b" / rel).read_bytes() or rel.endswith(".xlsx")
 
 
+def test_the_next_month_holds_back_a_share_of_the_listed_entities_and_nothing_is_lost(sample, tmp_path):
+    import yaml
+
+    whole, summary, _ = sample
+    split = generate("jordan", 4000, 11, tmp_path, as_of=AS_OF, next_month=True)
+    profile = load_profile("jordan")
+    shares = yaml.safe_load((profile.directory / "synthetic.yaml").read_text(encoding="utf-8"))["next_month"]
+    assert set(split["files"].values()) != set(summary["files"].values())
+    for contract in profile.sources:
+        for entity in contract.entities:
+            before = [p for p in (tmp_path / "inbox" / contract.source).iterdir()
+                      if fnmatch.fnmatch(p.name, entity.file_pattern)]
+            assert [p.name for p in before] == [entity.file_pattern.replace("*", "20251130")]
+            parts = [_read(before[0], entity)]
+            later = tmp_path / "next_month" / contract.source / entity.file_pattern.replace("*", "20251231")
+            assert later.exists() == (entity.table in shares), entity.table
+            if later.exists():
+                parts.append(_read(later, entity))
+                expected = shares[entity.table] * (len(parts[0]) + len(parts[1]))
+                assert abs(len(parts[1]) - expected) <= 4 * expected ** 0.5 + 1, entity.table  # a share, by hash
+            everything = _read(next((whole / "inbox" / contract.source).glob(entity.file_pattern)), entity)
+            joined = pd.concat(parts, ignore_index=True)
+            assert sorted(map(tuple, joined.fillna("").to_numpy().tolist())) == \
+                sorted(map(tuple, everything.fillna("").to_numpy().tolist())), entity.table
+
+
 def test_default_as_of_is_end_of_previous_month():
     assert default_as_of(dt.date(2026, 3, 15)) == dt.date(2026, 2, 28)
 

@@ -102,20 +102,7 @@ def link_new_mentions(con: duckdb.DuckDBPyConnection, config: dict, model_path: 
         con.register("new_clusters", clusters)
         con.register("new_edges", work.sql("select * from edges").to_arrow_table())
         if not accept_large_batch:
-            con.execute(f"""
-                create or replace temp table _sijil_batch as
-                select n.mention_id, m.source, m.entity
-                from new_clusters n join {MENTIONS} m using (mention_id)
-                where n.masters > 0 and exists (
-                    select 1 from linkage.person_clusters c join {MENTIONS} o on o.mention_id = c.mention_id
-                    where c.master_person_id = n.master_person_id and o.source = m.source and o.entity = m.entity)
-            """)
-            own = con.execute("select count(*) from _sijil_batch").fetchall()[0][0]
-            con.execute(f"create or replace temp table _sijil_batch as select n.mention_id, m.source, m.entity "
-                        f"from new_clusters n join {MENTIONS} m using (mention_id)")
-            usual = usual_own_source_joins(con, "_sijil_batch")
-            con.execute("drop table _sijil_batch")
-            stop_if_large_batch(n_new, int(own), usual, config)
+            _check_batch(con, n_new, config)
         result = _write(con, auto, n_new)
         con.unregister("new_clusters")
         con.unregister("new_edges")
@@ -186,6 +173,25 @@ def _assign(work, con, auto: float, config: dict):
         left join best b using (cluster_id)
         left join best_link l using (unique_id)
     """).to_arrow_table()
+
+
+def _check_batch(con, n_new: int, config: dict) -> None:
+    """The batch safeguard (`stop_if_large_batch`) for the new mentions in `new_clusters`: those
+    joining a master person that their own source already lists, against the usual number."""
+    con.execute(f"""
+        create or replace temp table _sijil_batch as
+        select n.mention_id, m.source, m.entity,
+               n.masters > 0 and exists (
+                   select 1 from linkage.person_clusters c join {MENTIONS} o on o.mention_id = c.mention_id
+                   where c.master_person_id = n.master_person_id and o.source = m.source and o.entity = m.entity
+               ) as joined_own_source
+        from new_clusters n join {MENTIONS} m using (mention_id)
+    """)
+    try:
+        own = con.execute("select count(*) filter (where joined_own_source) from _sijil_batch").fetchall()[0][0]
+        stop_if_large_batch(n_new, int(own), usual_own_source_joins(con, "_sijil_batch"), config)
+    finally:
+        con.execute("drop table _sijil_batch")
 
 
 def _write(con, auto: float, n_new: int) -> IncrementalResult:

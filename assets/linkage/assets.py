@@ -88,11 +88,13 @@ def build_linkage_assets(profile: Profile) -> list:
                                        (select count(*) from linkage.predictions),
                                        (select count(*) from linkage.review_queue)""").fetchall()[0]
         context.log.info(f"linked {result.new_records} new mentions: {result.joined_existing} joined existing master "
-                         f"persons, {result.new_persons} new master persons, {result.bridges} bridging two")
+                         f"persons, {result.new_persons} new master persons, {result.merged_persons} existing master "
+                         f"persons merged into another, {result.bridges} bridging two that cannot be one person")
         yield dg.MaterializeResult(asset_key=CLUSTERS_KEY, metadata={
             "dagster/row_count": counts[0], "master_persons": counts[1], "incremental": True,
             "new_records": result.new_records, "new_records_joined_existing": result.joined_existing,
-            "new_master_persons": result.new_persons, "bridging_records": result.bridges,
+            "new_master_persons": result.new_persons, "merged_master_persons": result.merged_persons,
+            "bridging_records": result.bridges,
             "model_path": str(model_path), "linkage_mode_reason": decision.reason,
             "seconds_by_phase": dg.MetadataValue.json(result.seconds),
             "cpu_seconds_by_phase": dg.MetadataValue.json(result.cpu_seconds)})

@@ -4,10 +4,12 @@ When only new mentions arrived since the last run, there is no need to score the
 registry again: the saved model scores the new mentions against the linked ones (Splink's
 `predict_between`) and among themselves (`predict_within`), term frequencies coming from the
 whole registry. A new mention joins the master person of its best automatic link; new
-mentions linked only to each other become a new master person. Existing master persons are
-never merged or split here (that needs a full run, which also applies reviewers' decisions);
-a new mention that links automatically to two existing master persons is counted as a bridge
-and its pairs go to the review queue.
+mentions linked only to each other become a new master person. New mentions that link
+automatically to several existing master persons merge them, as a full relink would, the one
+with the most records keeping its id — unless two of them hold birth dates no one person has:
+then the new mentions join the best of them, count as a bridge, and their pairs go to the
+review queue. Existing master persons are never split here (that needs a full run, which also
+applies reviewers' decisions).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from assets.errors import SijilError
 from assets.linkage.conflicts import birth_dates_conflict_sql, split_conflicting_clusters
@@ -44,6 +47,7 @@ class IncrementalResult:
     new_persons: int
     bridges: int
     pairs_scored: int
+    merged_persons: int = 0  # existing master persons merged into another by new mentions
     seconds: dict[str, float] = field(default_factory=dict)  # wall seconds per phase
     cpu_seconds: dict[str, float] = field(default_factory=dict)
 
@@ -100,11 +104,13 @@ def link_new_mentions(con: duckdb.DuckDBPyConnection, config: dict, model_path: 
         clusters = _assign(work, con, auto, config)
         clock.lap("cluster")
         con.register("new_clusters", clusters)
+        con.register("merges", work.sql("select * from merges").to_arrow_table())
         con.register("new_edges", work.sql("select * from edges").to_arrow_table())
         if not accept_large_batch:
             _check_batch(con, n_new, config)
         result = _write(con, auto, n_new)
         con.unregister("new_clusters")
+        con.unregister("merges")
         con.unregister("new_edges")
         clock.lap("write")
         result.seconds, result.cpu_seconds = clock.seconds, clock.cpu_seconds
@@ -130,7 +136,8 @@ def _assign(work, con, auto: float, config: dict):
         threshold_match_probability=auto)
     clusters = split_conflicting_clusters(work, components.physical_name, "within_edges", "mentions", auto, config)
     work.register("existing", con.sql("select mention_id, master_person_id from linkage.person_clusters").to_arrow_table())
-    return work.sql(f"""
+    work.execute(f"""
+        create or replace table joinable as
         with to_existing as (
             select case when n.unique_id = e.unique_id_l then e.unique_id_l else e.unique_id_r end as new_id,
                    case when n.unique_id = e.unique_id_l then e.unique_id_r else e.unique_id_l end as old_id,
@@ -153,12 +160,16 @@ def _assign(work, con, auto: float, config: dict):
             join existing x on x.master_person_id = l.master_person_id
             join mentions b on b.unique_id = x.mention_id
             where {birth_dates_conflict_sql('a', 'b', config)}
-        ),
-        best as (
-            select cluster_id, arg_max(master_person_id, match_probability) as master_person_id,
-                   count(distinct master_person_id) as masters
-            from links anti join refused using (cluster_id, master_person_id)
-            group by cluster_id
+        )
+        select * from links anti join refused using (cluster_id, master_person_id)
+    """)
+    _merge_bridged_persons(work, config)
+    return work.sql(f"""
+        with best as (
+            select l.cluster_id, arg_max(coalesce(m.survivor, l.master_person_id), l.match_probability) as master_person_id,
+                   count(distinct coalesce(m.survivor, l.master_person_id)) as masters
+            from joinable l left join merges m using (master_person_id)
+            group by l.cluster_id
         ),
         ends as (
             select unique_id_l as unique_id, match_probability from edges where match_probability >= {auto}
@@ -173,6 +184,50 @@ def _assign(work, con, auto: float, config: dict):
         left join best b using (cluster_id)
         left join best_link l using (unique_id)
     """).to_arrow_table()
+
+
+def _merge_bridged_persons(work, config: dict) -> None:
+    """Create `merges` (master_person_id, survivor): the existing master persons that new clusters
+    link (`joinable`: cluster_id, master_person_id) into one, in connected groups, each group
+    under its master person with the most records (the smallest id among equals); a group two of
+    whose master persons hold birth dates no one person has is not merged. Only the few bridged
+    master persons are read into Python."""
+    parent: dict[str, str] = {}
+
+    def root(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for (masters,) in work.execute("select list(distinct master_person_id) from joinable group by cluster_id "
+                                   "having count(distinct master_person_id) > 1").fetchall():
+        for other in masters[1:]:
+            parent[root(other)] = root(masters[0])
+    groups = {m: root(m) for m in parent}
+    work.register("bridged", pa.table({"master_person_id": pa.array(list(groups), pa.string()),
+                                       "group_id": pa.array(list(groups.values()), pa.string())}))
+    work.execute(f"""
+        create or replace table merges as
+        with members as (
+            select b.group_id, b.master_person_id, x.mention_id
+            from bridged b join existing x using (master_person_id)
+        ),
+        conflicting as (
+            select distinct ma.group_id
+            from members ma
+            join members mb on mb.group_id = ma.group_id and ma.master_person_id < mb.master_person_id
+            join mentions a on a.unique_id = ma.mention_id
+            join mentions b on b.unique_id = mb.mention_id
+            where {birth_dates_conflict_sql('a', 'b', config)}
+        ),
+        sizes as (select group_id, master_person_id, count(*) as records from members group by all)
+        select master_person_id,
+               first_value(master_person_id) over (partition by group_id order by records desc, master_person_id) as survivor
+        from sizes anti join conflicting using (group_id)
+    """)
+    work.unregister("bridged")
 
 
 def _check_batch(con, n_new: int, config: dict) -> None:
@@ -199,11 +254,13 @@ def _write(con, auto: float, n_new: int) -> IncrementalResult:
         select count(*) filter (where masters > 0), count(distinct cluster_id) filter (where masters = 0),
                count(*) filter (where masters > 1)
         from new_clusters""").fetchall()[0]
+    merged = con.execute("select count(*) from merges where survivor <> master_person_id").fetchall()[0][0]
     con.execute("begin transaction")
     con.execute("""
         create or replace table linkage.person_clusters as
         with combined as (
-            select mention_id, master_person_id, match_probability from linkage.person_clusters
+            select p.mention_id, coalesce(m.survivor, p.master_person_id) as master_person_id, p.match_probability
+            from linkage.person_clusters p left join merges m using (master_person_id)
             union all
             select mention_id, master_person_id, match_probability from new_clusters
         )
@@ -230,4 +287,4 @@ def _write(con, auto: float, n_new: int) -> IncrementalResult:
     con.execute("commit")
     pairs = con.execute("select count(*) from new_edges").fetchall()[0][0]
     return IncrementalResult(new_records=n_new, joined_existing=int(joined), new_persons=int(new_persons),
-                             bridges=int(bridges), pairs_scored=int(pairs))
+                             bridges=int(bridges), pairs_scored=int(pairs), merged_persons=int(merged))

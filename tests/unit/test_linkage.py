@@ -674,3 +674,39 @@ def test_a_new_record_is_not_joined_to_a_person_whose_birth_date_it_cannot_share
     assert links["naf:5"] >= auto and links["late:b"] >= auto  # without the birth dates, one person
     assert after["late:a"] == after["late:b"] != after["naf:5"]
     assert result.new_persons == 1
+
+
+@pytest.mark.parametrize("naf_born_years_earlier", [0, 37])  # 37: more than one keying error apart
+def test_a_new_record_linking_two_registered_persons_merges_them_unless_they_cannot_be_one(warehouse,
+                                                                                           naf_born_years_earlier):
+    """As a full relink would: new records bridging two master persons merge them (the one with
+    the most records keeps its id), unless two of their records hold birth dates no one person has."""
+    from assets.linkage.incremental import link_new_mentions
+
+    con, tmp = warehouse
+    config = load_config()
+    config["batch_safeguard"]["min_new_records"] = 10_000
+    link_mentions(con, config, tmp / "model.json")
+    # an earlier run that had not seen naf:5 and civil:5 as one person (naf:5 also holds another record)
+    con.execute("update linkage.person_clusters set master_person_id = 'MPEARLIER' where mention_id = 'naf:5'")
+    con.execute("insert into linkage.person_clusters select 'other:5', 'MPEARLIER', 1.0, 2")
+    con.execute("insert into intermediate.int_person_mentions select * replace ('other:5' as mention_id, 'other' as source, "
+                "null as first_name_norm) from intermediate.int_person_mentions where mention_id = 'naf:5'")
+    con.execute(f"update intermediate.int_person_mentions set birth_date = birth_date - interval {naf_born_years_earlier} year "
+                "where mention_id in ('naf:5', 'other:5')")
+    civil_id = con.execute("select master_person_id from linkage.person_clusters where mention_id = 'civil:5'").fetchall()[0][0]
+    con.execute("insert into intermediate.int_person_mentions select * replace ('late:5' as mention_id, 'late' as source, "
+                "null as birth_date) from intermediate.int_person_mentions where mention_id = 'civil:5'")
+    result = link_new_mentions(con, config, tmp / "model.json")
+    after = dict(con.execute("select mention_id, master_person_id from linkage.person_clusters").fetchall())
+    if naf_born_years_earlier == 0:
+        assert after["civil:5"] == after["naf:5"] == after["other:5"] == after["late:5"] == "MPEARLIER"  # 2 records to 1
+        assert (result.merged_persons, result.bridges) == (1, 0)
+        assert con.execute("select count(*) from linkage.person_clusters where mention_id = 'naf:5' "
+                           "and cluster_size = 4").fetchall()[0][0] == 1
+    else:
+        assert after["civil:5"] == civil_id and after["naf:5"] == after["other:5"] == "MPEARLIER"
+        assert after["late:5"] in (civil_id, "MPEARLIER")
+        assert (result.merged_persons, result.bridges) == (0, 1)
+        assert con.execute("select count(*) from linkage.review_queue where 'late:5' in (mention_id_l, mention_id_r)"
+                           ).fetchall()[0][0] >= 1

@@ -73,7 +73,7 @@ class FileReport:
 class SourceReport:
     source: str
     files: list[FileReport] = field(default_factory=list)
-    quarantine_reasons: dict[str, dict[str, int]] = field(default_factory=dict)  # entity → reason → rows
+    quarantine_reasons: dict[str, dict[str, int]] = field(default_factory=dict)  # entity → reason → rows held
     unmatched: list[str] = field(default_factory=list)  # files that match no entity's pattern
 
     def entity_totals(self) -> dict[str, dict[str, int]]:
@@ -194,11 +194,6 @@ def _load_file(con, path: Path, rel: str, sha: str, entity: EntityContract, date
     finally:
         con.execute(f"drop table if exists {FAILED}")
         drop_stage(con)
-    reasons = report.quarantine_reasons.setdefault(entity.name, {})
-    for code, n in con.execute(f"select _reason, count(*) from {new_q} where _source_file = ? group by 1 order by 1",
-                               [rel]).fetchall():
-        reasons[code] = reasons.get(code, 0) + int(n)
-
     # Reconcile from what the tables now hold, against the records the reader counted.
     amount = f"sum({control_amount(ident(control))})" if control else "null"
     loaded, control_loaded = con.execute(f"select count(*), {amount} from {new_raw} where _source_file = ?", [rel]).fetchall()[0]
@@ -293,6 +288,9 @@ def ingest_source(con, contract: SourceContract, inbox: Path, date_formats: list
                 f.detail, f.rows_received, f.rows_loaded, f.rows_quarantined, f.rows_lost, f.control_column,
                 f.control_received, f.control_loaded, f.control_quarantined, loaded_at])
         con.execute("commit")
+        for entity in contract.entities:
+            report.quarantine_reasons[entity.name] = {code: int(n) for code, n in con.execute(
+                f'select _reason, count(*) from quarantine."{entity.table}" group by 1 order by 1').fetchall()}
     except BaseException:
         try:
             con.execute("rollback")

@@ -181,6 +181,7 @@ def test_a_file_loaded_before_is_kept_unread_and_only_the_new_month_is_read(tmp_
         [("P1", "L1"), ("P2", "L1"), ("P3", "L2")]
     # a key the kept file holds is a duplicate in the new one
     assert con.execute('select payment_id, _reason from quarantine."demo__payments"').fetchall() == [("P1", "duplicate_key")]
+    assert report.quarantine_reasons == {"payments": {"duplicate_key": 1}}  # what the table holds, as the row counts
     assert con.execute("select file, status, rows_received from audit.ingestion_ledger where load_id = 'L2' "
                        "order by file").fetchall() == [("demo/pay_1.csv", "kept", 2), ("demo/pay_2.csv", "loaded", 2)]
 

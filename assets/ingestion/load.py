@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from assets.catalog import table_exists
 from assets.errors import SijilError
 from assets.ingestion.read import FileStats
 from assets.ingestion.stage import MALFORMED, STAGE, drop_stage, stage_file
@@ -115,25 +117,23 @@ def inbox_files(directory: Path, inbox: Path) -> tuple[list[Path], list[tuple[Pa
     return accepted, refused
 
 
+@functools.cache
+def _ingestion_code() -> bytes:
+    """The ingestion modules' source, read once per process."""
+    return b"".join((Path(__file__).parent / name).read_bytes() for name in INGESTION_CODE)
+
+
 def ingestion_fingerprint(entity: EntityContract, date_formats: list[str]) -> str:
     """Hash of what decides an entity's rows: its contract, the profile's date formats and the
     ingestion code."""
-    digest = hashlib.sha256(repr((entity, list(date_formats))).encode())
-    for name in INGESTION_CODE:
-        digest.update((Path(__file__).parent / name).read_bytes())
-    return digest.hexdigest()[:16]
-
-
-def _table_exists(con, schema: str, name: str) -> bool:
-    return bool(con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-                            [schema, name]).fetchall()[0][0])
+    return hashlib.sha256(repr((entity, list(date_formats))).encode() + _ingestion_code()).hexdigest()[:16]
 
 
 def held_files(con, entity: EntityContract, fingerprint: str) -> dict[str, tuple[int, int, str]] | None:
     """The files whose rows raw.<table> and quarantine.<table> hold, by SHA-256: (rows loaded,
     rows quarantined, file); None when the tables are missing or were loaded under another
     fingerprint (every file is then read again)."""
-    if not all(_table_exists(con, schema, entity.table) for schema in ("raw", "quarantine")):
+    if not all(table_exists(con, schema, entity.table) for schema in ("raw", "quarantine")):
         return None
     loaded_under = con.execute("select fingerprint from audit.ingestion_contracts where source = ? and entity = ?",
                                [entity.source, entity.name]).fetchall()

@@ -34,7 +34,7 @@ IRRECONCILABLE_BIRTH_DATES = """(
 
 def birth_dates_conflict_sql(a: str, b: str, config: dict) -> str:
     """SQL that is true when the records aliased `a` and `b` cannot be one person."""
-    years = int((config.get("conflicts") or {}).get("birth_years_apart", 15))
+    years = int(config["conflicts"]["birth_years_apart"])
     return IRRECONCILABLE_BIRTH_DATES.format(a=a, b=b, years=years)
 
 
@@ -66,7 +66,7 @@ def split_conflicting_clusters(work, clusters: str, edges: str, nodes: str, auto
     members = work.execute(f"""
         select unique_id from {clusters} where cluster_id in (select cluster_id from conflicting_pairs)
     """).fetchall()
-    split = _constrained_components([m[0] for m in members], links, pairs)
+    split = connected_groups([m[0] for m in members], links, pairs)
     work.register("split_clusters", pa.table({"unique_id": list(split), "cluster_id": list(split.values())}))
     work.execute(f"""
         create or replace table resolved_clusters as
@@ -78,9 +78,9 @@ def split_conflicting_clusters(work, clusters: str, edges: str, nodes: str, auto
     return "resolved_clusters"
 
 
-def _constrained_components(members: list[str], links: list[tuple[str, str]],
-                            conflicts: list[tuple[str, str]]) -> dict[str, str]:
-    """Union-find over `links` in the order given, refusing a union that would put both records
+def connected_groups(members: list[str], links: list[tuple[str, str]],
+                     conflicts: list[tuple[str, str]]) -> dict[str, str]:
+    """Union-find over `links` in the order given, refusing a union that would put both members
     of a conflicting pair in one group. Each member's group is named by its smallest member,
     marked so that it cannot equal a cluster id Splink gave."""
     parent = {m: m for m in members}

@@ -23,11 +23,11 @@ import duckdb
 import pyarrow as pa
 
 from assets.errors import SijilError
-from assets.linkage.conflicts import birth_dates_conflict_sql, split_conflicting_clusters
+from assets.linkage.conflicts import birth_dates_conflict_sql, connected_groups, split_conflicting_clusters
 from assets.linkage.model import model_version
 from assets.linkage.resources import PhaseClock, work_connection
-from assets.linkage.run import (MENTION_FEATURES, MENTIONS, reasons_sql, stop_if_large_batch, table_exists,
-                                usual_own_source_joins)
+from assets.catalog import table_exists
+from assets.linkage.run import MENTION_FEATURES, MENTIONS, reasons_sql, stop_if_large_batch
 
 
 def _tf_columns(linker) -> list[str]:
@@ -107,7 +107,7 @@ def link_new_mentions(con: duckdb.DuckDBPyConnection, config: dict, model_path: 
         con.register("merges", work.sql("select * from merges").to_arrow_table())
         con.register("new_edges", work.sql("select * from edges").to_arrow_table())
         if not accept_large_batch:
-            _check_batch(con, n_new, config)
+            _check_batch(con, config)
         result = _write(con, auto, n_new)
         con.unregister("new_clusters")
         con.unregister("merges")
@@ -192,20 +192,11 @@ def _merge_bridged_persons(work, config: dict) -> None:
     under its master person with the most records (the smallest id among equals); a group two of
     whose master persons hold birth dates no one person has is not merged. Only the few bridged
     master persons are read into Python."""
-    parent: dict[str, str] = {}
-
-    def root(x: str) -> str:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for (masters,) in work.execute("select list(distinct master_person_id) from joinable group by cluster_id "
-                                   "having count(distinct master_person_id) > 1").fetchall():
-        for other in masters[1:]:
-            parent[root(other)] = root(masters[0])
-    groups = {m: root(m) for m in parent}
+    bridges = [masters for (masters,) in work.execute(
+        "select list(distinct master_person_id) from joinable group by cluster_id "
+        "having count(distinct master_person_id) > 1").fetchall()]
+    groups = connected_groups(sorted({m for masters in bridges for m in masters}),
+                              [(masters[0], other) for masters in bridges for other in masters[1:]], [])
     work.register("bridged", pa.table({"master_person_id": pa.array(list(groups), pa.string()),
                                        "group_id": pa.array(list(groups.values()), pa.string())}))
     work.execute(f"""
@@ -230,7 +221,7 @@ def _merge_bridged_persons(work, config: dict) -> None:
     work.unregister("bridged")
 
 
-def _check_batch(con, n_new: int, config: dict) -> None:
+def _check_batch(con, config: dict) -> None:
     """The batch safeguard (`stop_if_large_batch`) for the new mentions in `new_clusters`: those
     joining a master person that their own source already lists, against the usual number."""
     con.execute(f"""
@@ -243,8 +234,7 @@ def _check_batch(con, n_new: int, config: dict) -> None:
         from new_clusters n join {MENTIONS} m using (mention_id)
     """)
     try:
-        own = con.execute("select count(*) filter (where joined_own_source) from _sijil_batch").fetchall()[0][0]
-        stop_if_large_batch(n_new, int(own), usual_own_source_joins(con, "_sijil_batch"), config)
+        stop_if_large_batch(con, "_sijil_batch", config)
     finally:
         con.execute("drop table _sijil_batch")
 

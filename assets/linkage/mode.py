@@ -20,6 +20,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from assets.catalog import table_exists
 from assets.errors import SijilError
 from assets.linkage.model import BLOCKING_ONLY_FEATURES, model_version
 from assets.linkage.run import MENTION_FEATURES, link_mentions
@@ -43,11 +44,6 @@ def fingerprints_sql(features: str = MENTION_FEATURES) -> str:
     return f"select f.unique_id as mention_id, hash(f) as fingerprint from {kept} f"
 
 
-def _table_exists(con, schema: str, name: str) -> bool:
-    return bool(con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-                            [schema, name]).fetchall()[0][0])
-
-
 def model_fingerprint(model_path: Path) -> str | None:
     """Hash of the saved model file (its trained parameters included); None when there is none."""
     return hashlib.sha256(model_path.read_bytes()).hexdigest()[:16] if model_path.exists() else None
@@ -62,7 +58,7 @@ def clustering_fingerprint(config: dict) -> str:
 
 
 def decisions_fingerprint(con) -> str:
-    return con.execute(DECISIONS_FINGERPRINT_SQL).fetchall()[0][0] if _table_exists(con, "linkage", "review_decisions") \
+    return con.execute(DECISIONS_FINGERPRINT_SQL).fetchall()[0][0] if table_exists(con, "linkage", "review_decisions") \
         else "0:0"
 
 
@@ -79,7 +75,7 @@ def decide(con, config: dict, model_path: Path, retrain: bool = False, full_reli
     saved = json.loads(model_path.read_text(encoding="utf-8"))
     if saved.get("sijil_model_version") != model_version(config):
         return Decision("full", "config/linkage.yaml, the features or the name rules changed since the model was trained")
-    if not all(_table_exists(con, "linkage", t) for t in ("person_clusters", "linked_mentions", "linked_state")):
+    if not all(table_exists(con, "linkage", t) for t in ("person_clusters", "linked_mentions", "linked_state")):
         return Decision("full", "no linked registry to add to")
     state = dict(con.execute("select key, value from linkage.linked_state").fetchall())
     if state.get("model_fingerprint") != model_fingerprint(model_path):

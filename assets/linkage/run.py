@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 
+from assets.catalog import table_exists
 from assets.errors import SijilError
 from assets.linkage.conflicts import split_conflicting_clusters
 from assets.linkage.model import FEATURES_SQL, model_version, settings, train
@@ -34,11 +35,6 @@ class LinkResult:
     new_records_joined_existing: int | None = None  # of them, placed with an existing master person
     seconds: dict[str, float] = field(default_factory=dict)  # wall seconds of each phase (PhaseClock)
     cpu_seconds: dict[str, float] = field(default_factory=dict)  # CPU seconds of each phase
-
-
-def table_exists(con, schema: str, name: str) -> bool:
-    return bool(con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-                            [schema, name]).fetchall()[0][0])
 
 
 def training_sample_sql(table: str, limit: int, seed: int) -> str:
@@ -125,15 +121,14 @@ def check_batch(con, previous: str, config: dict) -> tuple[int, int]:
         where not m.known
     """)
     try:
-        new, joined, own = con.execute("select count(*), count(*) filter (where joined), "
-                                       "count(*) filter (where joined_own_source) from _sijil_batch").fetchall()[0]
-        stop_if_large_batch(int(new), int(own), usual_own_source_joins(con, "_sijil_batch"), config)
+        new, joined = con.execute("select count(*), count(*) filter (where joined) from _sijil_batch").fetchall()[0]
+        stop_if_large_batch(con, "_sijil_batch", config)
     finally:
         con.execute("drop table _sijil_batch")
     return int(new), int(joined)
 
 
-def usual_own_source_joins(con, batch: str) -> float:
+def _usual_own_source_joins(con, batch: str) -> float:
     """How many of a batch's new records (`batch`: source, entity) would, as usual, belong to
     someone their own source already lists: for each, the share of its source's linked records
     whose master person holds another record of that source (linkage.person_clusters). A registry
@@ -149,12 +144,15 @@ def usual_own_source_joins(con, batch: str) -> float:
     """).fetchall()[0][0])
 
 
-def stop_if_large_batch(new: int, joined_own_source: int, usual: float, config: dict) -> None:
-    """The batch safeguard: SijilError when, of a batch's `new` records (at least
-    min_new_records), more joined master persons their own source already lists than both
-    max_new_linked_share of them and the `usual` number (`usual_own_source_joins`) plus
-    max_excess_share of them: a source re-sent under new keys, or a file whose records share a
-    placeholder identity."""
+def stop_if_large_batch(con, batch: str, config: dict) -> None:
+    """The batch safeguard over `batch` (a batch's new records: mention_id, source, entity,
+    joined_own_source): SijilError when, of at least min_new_records, more joined master persons
+    their own source already lists than both max_new_linked_share of them and the usual number
+    (`_usual_own_source_joins`) plus max_excess_share of them: a source re-sent under new keys,
+    or a file whose records share a placeholder identity."""
+    new, joined_own_source = (int(x) for x in con.execute(
+        f"select count(*), count(*) filter (where joined_own_source) from {batch}").fetchall()[0])
+    usual = _usual_own_source_joins(con, batch)
     guard = config["batch_safeguard"]
     limit = max(float(guard["max_new_linked_share"]) * new, usual + float(guard["max_excess_share"]) * new)
     if new >= int(guard["min_new_records"]) and joined_own_source > limit:

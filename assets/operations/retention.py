@@ -31,6 +31,7 @@ from pathlib import Path
 import duckdb
 import yaml
 
+from assets.catalog import table_exists
 from assets.errors import SijilError
 from assets.settings import CONFIG_DIR, DBT_PROJECT_DIR, Settings
 
@@ -87,15 +88,10 @@ def load_retention_config(path: Path | None = None) -> RetentionConfig:
 
 def first_received(con: duckdb.DuckDBPyConnection) -> dict[str, dt.datetime]:
     """When each file (by SHA-256) was first loaded, from the ingestion ledger."""
-    if not _has_table(con, "audit", "ingestion_ledger"):
+    if not table_exists(con, "audit", "ingestion_ledger"):
         return {}
     return dict(con.execute("select sha256, min(loaded_at) from audit.ingestion_ledger "
                             "where sha256 is not null and sha256 <> '' group by sha256").fetchall())
-
-
-def _has_table(con, schema: str, table: str) -> bool:
-    return bool(con.execute("select 1 from information_schema.tables where table_catalog = current_database() "
-                            "and table_schema = ? and table_name = ?", [schema, table]).fetchall())
 
 
 def fingerprint(con: duckdb.DuckDBPyConnection, schemas=UNTOUCHED_SCHEMAS) -> dict[str, tuple]:
@@ -132,7 +128,7 @@ def _purge_warehouse(path: Path, quarantine_files: dict[str, dt.datetime], ledge
                 if sha not in known:
                     con.execute("insert into audit.retention_purges values (?, 'quarantine', null, ?, ?, null)",
                                 [report.purged_at, sha, received])
-        if _has_table(con, "audit", "ingestion_ledger"):
+        if table_exists(con, "audit", "ingestion_ledger"):
             deleted = con.execute("delete from audit.ingestion_ledger where loaded_at < ?",
                                   [ledger_cutoff]).fetchall()[0][0]
             if record:
@@ -164,7 +160,7 @@ def _expired_landing(inbox: Path, received: dict[str, dt.datetime], cutoff: dt.d
 def leave_out_purged_quarantine(con: duckdb.DuckDBPyConnection, tables: list[str]) -> None:
     """Ingestion's side of the quarantine purge: quarantined rows of files already purged stay
     out of the new quarantine tables (`tables`, fully qualified) even if the file is reloaded."""
-    if not _has_table(con, "audit", "retention_purges"):
+    if not table_exists(con, "audit", "retention_purges"):
         return
     for table in tables:
         con.execute(f"delete from {table} where _file_sha256 in "

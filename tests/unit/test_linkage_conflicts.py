@@ -7,7 +7,7 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
-from assets.linkage.conflicts import _constrained_components, split_conflicting_clusters
+from assets.linkage.conflicts import connected_groups, split_conflicting_clusters
 
 CONFIG = {"conflicts": {"birth_years_apart": 15}}
 
@@ -15,7 +15,7 @@ CONFIG = {"conflicts": {"birth_years_apart": 15}}
 def test_a_link_that_would_join_two_conflicting_records_is_refused():
     # father f1-f2, son s1-s2, and a record b without a birth date linked to both
     links = [("f1", "f2"), ("s1", "s2"), ("b", "f1"), ("b", "s1")]
-    groups = _constrained_components(["f1", "f2", "s1", "s2", "b"], links, [("f1", "s1")])
+    groups = connected_groups(["f1", "f2", "s1", "s2", "b"], links, [("f1", "s1")])
     assert groups["f1"] == groups["f2"] == groups["b"]
     assert groups["s1"] == groups["s2"] != groups["f1"]
 

@@ -7,6 +7,7 @@ Models run in two steps around the Python linkage assets: staging and intermedia
 
 import datetime as dt
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -19,20 +20,27 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
+from assets.catalog import table_exists
 from assets.operations.partitions import monthly_partitions, run_months
 from assets.operations.retention import (dbt_invocation_folders, load_retention_config, new_dbt_invocation_folder,
                                          prune_dbt_artifacts)
 from assets.operations.retries import final_unless_transient, transient_retry_policy
 from assets.profiles import Profile
-from assets.settings import DBT_PROJECT_DIR, get_settings
+from assets.settings import DBT_PROJECT_DIR, REPO_ROOT, get_settings
 from assets.text.check_digits import identifier_check
 from assets.warehouse import Warehouse
 from orchestration.automation import follow_working_copy
 
 UPSTREAM_SELECT = "fqn:sijil.staging fqn:sijil.intermediate"
 MARTS_SELECT = "fqn:sijil.marts resource_type:snapshot"
+UPSTREAM_STEP = "dbt_upstream_assets"
 MONTHLY_SELECT = "tag:monthly"  # models partitioned by period_month (assets/operations/partitions.py)
 PARSE_STATE = "partial_parse.msgpack"  # dbt's parse state, for partial parsing
+# What the incremental models of a step are made by, besides the profile: their SQL, every
+# macro, the project's configuration and the text functions DuckDB runs for them.
+INCREMENTAL_CODE = ("dbt_project/dbt_project.yml", "dbt_project/macros", "dbt_project/models/staging",
+                    "dbt_project/models/intermediate", "assets/text")
+FINGERPRINTS_DDL = "create table if not exists audit.dbt_code_fingerprints (step varchar, fingerprint varchar)"
 LAYER_GROUPS = {"staging": "staging", "intermediate": "intermediate", "core": "core",
                 "monitoring": "monitoring", "snapshots": "snapshots"}
 
@@ -76,9 +84,49 @@ def dbt_run_env(months: tuple[str, str] | None = None) -> dict[str, str]:
             "SIJIL_RUN_MONTH_FROM": first, "SIJIL_RUN_MONTH_TO": end}
 
 
-def dbt_build_args(profile: Profile) -> list[str]:
-    """`dbt build` arguments: models, their tests and snapshots, with the profile's vars."""
-    return ["build", "--vars", json.dumps(dbt_vars(profile), ensure_ascii=False)]
+def dbt_build_args(profile: Profile, full_refresh: bool = False) -> list[str]:
+    """`dbt build` arguments: models, their tests and snapshots, with the profile's vars; with
+    `full_refresh`, incremental models are built whole."""
+    return ["build", "--vars", json.dumps(dbt_vars(profile), ensure_ascii=False), *(["--full-refresh"] if full_refresh else [])]
+
+
+def incremental_code_fingerprint(profile: Profile) -> str:
+    """Hash of everything that decides the rows of the staging and intermediate incremental
+    models apart from their inputs: INCREMENTAL_CODE, the profile's files and vars, and the
+    versions of dbt, its adapter and DuckDB. The raw rows are their inputs (ingestion reads an
+    entity again whole when its own code or contract changes, and the models follow its loads)."""
+    from importlib.metadata import version
+
+    digest = hashlib.sha256()
+    for root, paths in ((REPO_ROOT, [REPO_ROOT / p for p in INCREMENTAL_CODE]), (profile.directory, [profile.directory])):
+        files = sorted(f for p in paths for f in ([p] if p.is_file() else p.rglob("*"))
+                       if f.is_file() and "__pycache__" not in f.parts)
+        for f in files:
+            digest.update(f"{f.relative_to(root).as_posix()}\0".encode() + f.read_bytes() + b"\0")
+    digest.update(json.dumps(dbt_vars(profile), sort_keys=True, ensure_ascii=False).encode())
+    digest.update(" ".join(version(p) for p in ("dbt-core", "dbt-duckdb", "duckdb")).encode())
+    return digest.hexdigest()[:16]
+
+
+def built_under(warehouse: Warehouse, step: str) -> str | None:
+    """The code fingerprint the step's incremental models in `warehouse` were last built under."""
+    if not warehouse.resolved_path().exists():
+        return None
+    with warehouse.connect(read_only=True) as con:
+        if not table_exists(con, "audit", "dbt_code_fingerprints"):
+            return None
+        rows = con.execute("select fingerprint from audit.dbt_code_fingerprints where step = ?", [step]).fetchall()
+    return rows[0][0] if rows else None
+
+
+def record_built_under(warehouse: Warehouse, step: str, fingerprint: str) -> None:
+    with warehouse.connect() as con:
+        con.execute("create schema if not exists audit")
+        con.execute(FINGERPRINTS_DDL)
+        con.execute("begin transaction")
+        con.execute("delete from audit.dbt_code_fingerprints where step = ?", [step])
+        con.execute("insert into audit.dbt_code_fingerprints values (?, ?)", [step, fingerprint])
+        con.execute("commit")
 
 
 class SijilDbtTranslator(DagsterDbtTranslator):
@@ -154,7 +202,7 @@ def point_dbt_at(warehouse: Warehouse, months: tuple[str, str] | None = None) ->
 
 
 def run_dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse, profile: Profile,
-                  months: tuple[str, str] | None = None):
+                  months: tuple[str, str] | None = None, full_refresh: bool = False):
     """One `dbt build` of the step's selection into the run's warehouse, its events streamed to
     Dagster; then all but the newest dbt invocation folders are removed (config/retention.yaml).
 
@@ -169,7 +217,7 @@ def run_dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareho
     target.mkdir(parents=True)
     if state.exists():
         shutil.copyfile(state, target / PARSE_STATE)
-    yield from dbt.cli(dbt_build_args(profile), context=context, target_path=target).stream()
+    yield from dbt.cli(dbt_build_args(profile, full_refresh), context=context, target_path=target).stream()
     if (target / PARSE_STATE).exists():
         handed_back = state.with_name(f"{PARSE_STATE}.{target.name}")
         shutil.copyfile(target / PARSE_STATE, handed_back)
@@ -206,7 +254,14 @@ def build_dbt_definitions(profile: Profile) -> dg.Definitions:
                 name="dbt_upstream_assets", pool="duckdb_writer", retry_policy=transient_retry_policy())
     @final_unless_transient
     def dbt_upstream_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
-        yield from run_dbt_build(context, dbt, warehouse, profile)
+        # Staging tables stage only new raw rows; built whole when the code that makes them changed.
+        fingerprint = incremental_code_fingerprint(profile)
+        full_refresh = built_under(warehouse, UPSTREAM_STEP) != fingerprint
+        if full_refresh:
+            context.log.info("staging and intermediate models built whole: first build, or their code changed")
+        yield from run_dbt_build(context, dbt, warehouse, profile, full_refresh=full_refresh)
+        if context.selected_asset_keys == set(context.assets_def.keys):  # a subset leaves the others as they were
+            record_built_under(warehouse, UPSTREAM_STEP, fingerprint)
 
     @dbt_assets(manifest=project.manifest_path, select=MARTS_SELECT, exclude=MONTHLY_SELECT,
                 dagster_dbt_translator=translator, name="dbt_marts_assets", pool="duckdb_writer",

@@ -1,6 +1,6 @@
 """Build the expectation suites from the country profile and config/quality.yaml.
 
-One suite per source entity (validating its staging view, typed and with canonical names) and
+One suite per source entity (validating its staging table, typed and with canonical names) and
 one per core mart. Contract-derived rules: required fields (completeness), allowed values,
 ranges, identifier formats from the profile, governorate codes, values delivered but unusable
 (the staging `<column>_is_invalid` flags), garbled encoding (validity), key uniqueness.
@@ -92,7 +92,7 @@ def _governorate_codes(profile: Profile) -> list[str]:
 
 def source_suite(profile: Profile, contract: SourceContract, entity: EntityContract, staging_columns: set[str],
                  config: dict | None = None) -> Suite:
-    """The suite of one source entity, checking its staging view `staging.stg_<source>__<entity>`."""
+    """The suite of one source entity, checking its staging table `staging.stg_<source>__<entity>`."""
     config = config or load_quality_config()
     tol = config["tolerance"]
     identifiers = profile.identifiers
@@ -179,7 +179,7 @@ def mart_suite(profile: Profile, name: str, spec: dict, config: dict | None = No
 
 
 def staging_columns(con, entity: EntityContract) -> set[str]:
-    """The columns of the entity's staging view in this warehouse (empty when it is not built)."""
+    """The columns of the entity's staging table in this warehouse (empty when it is not built)."""
     rows = con.execute("select column_name from information_schema.columns where table_schema = 'staging' "
                        "and table_name = ?", [f"stg_{entity.table}"]).fetchall()
     return {r[0] for r in rows}

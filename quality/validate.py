@@ -1,8 +1,8 @@
 """Run one suite with Great Expectations 1.x on pandas frames read from DuckDB.
 
 GX cannot validate DuckDB tables through SQL (reference/stack_notes.md), so each suite's
-relation is copied once into a temporary table (a staging view is computed once, not once per
-read), and the frame is read from that copy: whole, or a repeatable sample when the table is
+relation is copied once into a temporary table (a view is computed once, not once per read), and
+the frame is read from that copy: whole, or a repeatable sample when the table is
 larger than `sample_rows`, with the key columns of every row for key uniqueness.
 great_expectations is imported here, inside the functions, never when the Dagster code location
 loads; one `Validation` holds the GX context of a check step and builds its Data Docs once.

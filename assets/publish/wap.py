@@ -106,7 +106,7 @@ def publish(build: Path, settings: Settings, key, config: dict) -> PublishResult
     keep = versions_dir(settings)
     keep.mkdir(parents=True, exist_ok=True)
     if published.exists():
-        shutil.copyfile(published, keep / f"sijil-{version}.duckdb")
+        keep_version(published, keep / f"sijil-{version}.duckdb")
     os.replace(build, published)
     os.replace(analytics_build, analytics_path(settings))
     _remove(build.with_name(build.name + ".tmp"))
@@ -116,6 +116,15 @@ def publish(build: Path, settings: Settings, key, config: dict) -> PublishResult
         stale.unlink()
     apply_access_modes(settings)
     return PublishResult(published, analytics_path(settings), version, rows)
+
+
+def keep_version(published: Path, kept: Path) -> None:
+    """Keep the published file as a version: a second name for the same file (the swap that
+    follows gives the published name a new file), or a copy where the file system has no links."""
+    try:
+        os.link(published, kept)
+    except OSError:
+        shutil.copyfile(published, kept)
 
 
 def _publish_reports(built: Path, published: Path) -> None:

@@ -126,7 +126,7 @@ def macros_sql() -> list[str]:
 def install_text_macros(con, temporary: bool = False) -> None:
     """Create (or replace) Sijil's text macros on a DuckDB connection.
 
-    They are stored in the database (so its staging views work in any DuckDB client);
+    They are stored in the database (so its views, and dbt's SQL, work in any DuckDB client);
     `temporary=True` keeps them to this connection, for read-only connections."""
     for statement in macros_sql():
         con.execute(statement.replace("create or replace macro", "create or replace temp macro") if temporary else statement)

@@ -147,3 +147,41 @@
         {%- endfor %}
         else 99 end)
 {%- endmacro %}
+
+{#- Staging tables are incremental, one row per raw row (models named stg_<raw table>): a
+    refresh stages only the rows it does not hold yet. sj_forget_stale_rows (their pre-hook)
+    first removes the rows that may no longer be what a full build would make; sj_raw_rows (their
+    input) then stages every raw row missing from the table. When the code that makes them
+    changes (models, macros, the text functions, the profile), Dagster builds them in full
+    (orchestration/dbt.py, `incremental_code_fingerprint`). -#}
+
+{% macro sj_raw_rows(table) -%}
+    {#- The rows of raw.<table> to stage: all of them on a full build; on an incremental one,
+        those the staging table does not hold (a new delivery's, and the rows forgotten). -#}
+    {%- set staged = this is not none %}  {#- a unit test has no `this`, and builds in full #}
+    {%- if staged and table != this.identifier[4:] %}
+    {{ exceptions.raise_compiler_error("sj_raw_rows: staging model " ~ this.identifier ~ " must be named stg_" ~ table) }}
+    {%- endif %}
+    (select * from {{ source('raw', table) }} as raw_row
+    {%- if staged and is_incremental() %}
+     where not exists (select 1 from {{ this }} as staged
+                       where staged._load_id = raw_row._load_id and staged._source_file = raw_row._source_file
+                         and staged._line_number = raw_row._line_number)
+    {%- endif %}) as raw_rows
+{%- endmacro %}
+
+{% macro sj_forget_stale_rows() -%}
+    {#- Before an incremental build: remove the rows of loads the raw table no longer holds (an
+        entity read again whole, a delivery purged) and the rows that depend on the run's
+        reference date (a birth date is judged against it: sj_birth_date). -#}
+    {%- if is_incremental() %}
+    {%- set raw = api.Relation.create(database=this.database, schema='raw', identifier=this.identifier[4:]) %}
+    {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list %}
+    delete from {{ this }}
+    where _load_id not in (select distinct _load_id from {{ raw }})
+    {%- if 'birth_date_is_invalid' in columns %}
+       or birth_date_is_invalid
+       or birth_date not between {{ sj_reference_date() }} - interval 120 year and {{ sj_reference_date() }}
+    {%- endif %}
+    {%- endif %}
+{%- endmacro %}

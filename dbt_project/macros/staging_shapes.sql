@@ -5,7 +5,7 @@
 {% macro sj_stg_cash_payments(source_name) -%}
     {#- Monthly payments of a cash programme, typed and normalised. -#}
 with source as (
-    select * from {{ source('raw', source_name ~ '__payments') }}
+    select * from {{ sj_raw_rows(source_name ~ '__payments') }}
 ),
 
 renamed as (
@@ -30,7 +30,7 @@ select * from renamed
 {% macro sj_stg_programme_members(source_name) -%}
     {#- Members of a cash programme's households, typed and normalised. -#}
 with source as (
-    select * from {{ source('raw', source_name ~ '__members') }}
+    select * from {{ sj_raw_rows(source_name ~ '__members') }}
 ),
 
 named as (
@@ -56,7 +56,7 @@ select * from renamed
 {% macro sj_stg_household_survey(source_name) -%}
     {#- Households of a welfare survey, typed and normalised. -#}
 with source as (
-    select * from {{ source('raw', source_name ~ '__households') }}
+    select * from {{ sj_raw_rows(source_name ~ '__households') }}
 ),
 
 renamed as (
@@ -78,7 +78,7 @@ select * from renamed
 {% macro sj_stg_contributions(source_name) -%}
     {#- Social-insurance contributions per person and month, typed and normalised. -#}
 with source as (
-    select * from {{ source('raw', source_name ~ '__contributions') }}
+    select * from {{ sj_raw_rows(source_name ~ '__contributions') }}
 ),
 
 named as (
@@ -105,7 +105,7 @@ select * from renamed
 {% macro sj_stg_pensions(source_name) -%}
     {#- Pensions in payment, typed and normalised. -#}
 with source as (
-    select * from {{ source('raw', source_name ~ '__pensions') }}
+    select * from {{ sj_raw_rows(source_name ~ '__pensions') }}
 ),
 
 named as (

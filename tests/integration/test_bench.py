@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 
@@ -153,6 +155,52 @@ def test_the_refresh_after_the_next_month_is_measured_and_keeps_the_clusters_a_f
     assert statuses.get("kept", 0) > 0 and statuses.get("loaded", 0) > 0  # the first month's files were not read again
     assert later["linkage"]["f1"] == pytest.approx(pairwise_f1(frame.master_person_id, frame.person_id), abs=1e-9)
     assert "## The next month" in markdown(doc)
+
+
+def staging_tables(con) -> dict[str, list]:
+    return {t: sorted(con.execute(f'select * from staging."{t}"').fetchall(), key=repr) for (t,) in con.execute(
+        "select table_name from information_schema.tables where table_schema = 'staging' "
+        "and table_type = 'BASE TABLE'").fetchall()}
+
+
+def build_staging(warehouse, reference_date: str, full: bool) -> None:
+    """dbt builds the staging models of `warehouse` (incrementally, or whole), as of `reference_date`."""
+    from assets.profiles import load_profile
+    from orchestration.dbt import dbt_executable, dbt_vars
+
+    env = dict(os.environ, SIJIL_WAREHOUSE=str(warehouse), SIJIL_RUN_REFERENCE_DATE=reference_date)
+    subprocess.run([dbt_executable(), "run", "--quiet", "--select", "fqn:sijil.staging", "--target-path",
+                    f"target/test-staging-{os.getpid()}", "--vars", json.dumps(dbt_vars(load_profile("jordan"))),
+                    *(["--full-refresh"] if full else [])], cwd="dbt_project", env=env, check=True)
+    shutil.rmtree(f"dbt_project/target/test-staging-{os.getpid()}", ignore_errors=True)
+
+
+def test_staging_tables_built_row_by_row_equal_a_full_build(bench, tmp_path):
+    """The staging tables, which a refresh extends with the new rows only, hold what a full build
+    holds: after the next month; and after an entity is read again whole (new load ids) and
+    the reference date moves back before some birth dates (they become invalid)."""
+    from assets.settings import get_settings
+
+    home, _ = bench
+    for case in ("after the next month", "after a reload and an earlier reference date"):
+        incremental, full = tmp_path / "incremental.duckdb", tmp_path / "full.duckdb"
+        shutil.copyfile(home / "warehouse" / "sijil.duckdb", incremental)
+        reference = get_settings().reference_date.isoformat()  # the benchmark's refreshes'
+        if case != "after the next month":
+            reference = "2020-06-30"
+            with duckdb.connect(str(incremental)) as con:
+                con.execute("update raw.naf_takaful__members set _load_id = 'read again whole'")
+                newer = con.execute(f"select count(*) from staging.stg_civil_registry__persons "
+                                    f"where birth_date > date '{reference}'").fetchall()[0][0]
+                assert newer > 0
+            build_staging(incremental, reference, full=False)
+        shutil.copyfile(incremental, full)
+        build_staging(full, reference, full=True)
+        with duckdb.connect(str(incremental), read_only=True) as a, duckdb.connect(str(full), read_only=True) as b:
+            built, whole = staging_tables(a), staging_tables(b)
+        assert built.keys() == whole.keys() and len(built) > 10, case
+        for table in whole:
+            assert built[table] == whole[table], f"{case}: staging.{table}"
 
 
 def test_sampler_sees_a_child_process_memory_and_cpu():

@@ -33,6 +33,48 @@ def test_dbt_vars_come_from_the_profile_and_the_reference_date_from_the_run(monk
     assert dbt_run_env()["SIJIL_RUN_REFERENCE_DATE"] == dt.date.today().isoformat()
 
 
+def test_staging_is_built_whole_when_the_code_that_makes_it_changes(tmp_path, monkeypatch):
+    """The upstream dbt step's fingerprint changes with a staging model, a macro, the text
+    functions or the profile's files, and not with anything else; it is recorded per warehouse."""
+    import dataclasses
+    import shutil
+
+    import orchestration.dbt as dbt
+    from assets.warehouse import Warehouse
+
+    code = tmp_path / "code"
+    for rel in (*dbt.INCREMENTAL_CODE, "dbt_project/models/marts", "orchestration"):
+        target = code / rel
+        if (dbt.REPO_ROOT / rel).is_file():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(dbt.REPO_ROOT / rel, target)
+        else:
+            shutil.copytree(dbt.REPO_ROOT / rel, target)
+    monkeypatch.setattr(dbt, "REPO_ROOT", code)
+    shutil.copytree(PROFILE.directory, code / "profile")
+    profile = dataclasses.replace(PROFILE, directory=code / "profile")
+    first = dbt.incremental_code_fingerprint(profile)
+    assert dbt.incremental_code_fingerprint(profile) == first
+    (code / "dbt_project/models/marts/core/dim_person.sql").write_text("-- a mart is not staging")
+    (code / "orchestration/refresh.py").write_text("# nor is orchestration")
+    assert dbt.incremental_code_fingerprint(profile) == first
+    seen = {first}
+    for changed in ("dbt_project/models/staging/civil_registry/stg_civil_registry__persons.sql",
+                    "dbt_project/macros/staging.sql", "assets/text/arabic.py", "profile/profile.yaml"):
+        with open(code / changed, "a", encoding="utf-8") as handle:
+            handle.write("\n-- changed\n")
+        now = dbt.incremental_code_fingerprint(profile)
+        assert now not in seen, changed
+        seen.add(now)
+    warehouse = Warehouse(path=str(tmp_path / "w.duckdb"))
+    assert dbt.built_under(warehouse, dbt.UPSTREAM_STEP) is None  # no file: built whole
+    dbt.record_built_under(warehouse, dbt.UPSTREAM_STEP, first)
+    dbt.record_built_under(warehouse, dbt.UPSTREAM_STEP, now)
+    assert dbt.built_under(warehouse, dbt.UPSTREAM_STEP) == now
+    assert dbt_build_args(profile, full_refresh=True)[-1] == "--full-refresh"
+    assert "--full-refresh" not in dbt_build_args(profile)
+
+
 def test_translator_keys_and_groups():
     t = SijilDbtTranslator()
     model = {"resource_type": "model", "schema": "core", "name": "dim_person", "description": "x"}

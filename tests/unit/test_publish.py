@@ -105,6 +105,8 @@ def test_publish_swaps_atomically_keeps_versions_and_rolls_back(tmp_path, monkey
     assert run_query("select sex from core.dim_person", "csv", settings) == "sex\nM\n"
     kept = sorted((settings.published_warehouse.parent / "versions").glob("*.duckdb"))
     assert len(kept) == 2
+    # kept as the file that was published, never the file published now
+    assert settings.published_warehouse.stat().st_ino not in {k.stat().st_ino for k in kept}
     restored = rollback(settings, key, CONFIG)
     assert restored == kept[-1].stem[len("sijil-"):]
     assert run_query("select sex from core.dim_person", "csv", settings) == "sex\nF\n"

@@ -1,7 +1,7 @@
 {{ config(enabled=sj_source_active('civil_registry')) }}
 
 with source as (
-    select * from {{ source('raw', 'civil_registry__persons') }}
+    select * from {{ sj_raw_rows('civil_registry__persons') }}
 ),
 
 named as (

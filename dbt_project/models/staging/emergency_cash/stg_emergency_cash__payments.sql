@@ -2,7 +2,7 @@
 
 with source as (
     select *, null::varchar as birth_date, null::varchar as sex
-    from {{ source('raw', 'emergency_cash__payments') }}
+    from {{ sj_raw_rows('emergency_cash__payments') }}
 ),
 
 named as (

@@ -1,7 +1,7 @@
 {{ config(enabled=sj_source_active('emergency_cash')) }}
 
 with source as (
-    select * from {{ source('raw', 'emergency_cash__shocks') }}
+    select * from {{ sj_raw_rows('emergency_cash__shocks') }}
 ),
 
 renamed as (

@@ -2,7 +2,7 @@
 
 with source as (
     select *, null::varchar as birth_date, null::varchar as sex
-    from {{ source('raw', 'grievances__cases') }}
+    from {{ sj_raw_rows('grievances__cases') }}
 ),
 
 named as (

@@ -1,7 +1,7 @@
 {{ config(enabled=sj_source_active('health_insurance')) }}
 
 with source as (
-    select * from {{ source('raw', 'health_insurance__members') }}
+    select * from {{ sj_raw_rows('health_insurance__members') }}
 ),
 
 named as (

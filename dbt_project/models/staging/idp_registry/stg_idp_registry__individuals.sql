@@ -1,7 +1,7 @@
 {{ config(enabled=sj_source_active('idp_registry')) }}
 
 with source as (
-    select * from {{ source('raw', 'idp_registry__individuals') }}
+    select * from {{ sj_raw_rows('idp_registry__individuals') }}
 ),
 
 named as (

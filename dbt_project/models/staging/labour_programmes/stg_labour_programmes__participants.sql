@@ -1,7 +1,7 @@
 {{ config(enabled=sj_source_active('labour_programmes')) }}
 
 with source as (
-    select * from {{ source('raw', 'labour_programmes__participants') }}
+    select * from {{ sj_raw_rows('labour_programmes__participants') }}
 ),
 
 named as (

@@ -1,7 +1,7 @@
 {{ config(enabled=sj_source_active('molsa_spn')) }}
 
 with source as (
-    select * from {{ source('raw', 'molsa_spn__households') }}
+    select * from {{ sj_raw_rows('molsa_spn__households') }}
 ),
 
 renamed as (

@@ -1,7 +1,7 @@
 {{ config(enabled=sj_source_active('mosd_services')) }}
 
 with source as (
-    select * from {{ source('raw', 'mosd_services__cases') }}
+    select * from {{ sj_raw_rows('mosd_services__cases') }}
 ),
 
 named as (

@@ -1,7 +1,7 @@
 {{ config(enabled=sj_source_active('naf_takaful')) }}
 
 with source as (
-    select * from {{ source('raw', 'naf_takaful__households') }}
+    select * from {{ sj_raw_rows('naf_takaful__households') }}
 ),
 
 renamed as (

@@ -1,7 +1,7 @@
 {{ config(enabled=sj_source_active('pds_ration_card')) }}
 
 with source as (
-    select * from {{ source('raw', 'pds_ration_card__families') }}
+    select * from {{ sj_raw_rows('pds_ration_card__families') }}
 ),
 
 renamed as (

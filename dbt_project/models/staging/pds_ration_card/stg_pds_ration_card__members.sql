@@ -1,7 +1,7 @@
-{{ config(enabled=sj_source_active('pds_ration_card')) }}
-
 {#- Members carry the governorate of their ration card (the family's food agent's governorate):
-    the card file holds it once per family. -#}
+    the card file holds it once per family. A row depends on another table's rows, so this model
+    is a table built whole, not staged row by row like the other staging models. -#}
+{{ config(enabled=sj_source_active('pds_ration_card'), materialized='table') }}
 with source as (
     select * from {{ source('raw', 'pds_ration_card__members') }}
 ),

@@ -2,7 +2,7 @@
 
 {#- The statistics office's household estimates, typed: households at the end of `year` by governorate. -#}
 with source as (
-    select * from {{ source('raw', 'population_estimates__households') }}
+    select * from {{ sj_raw_rows('population_estimates__households') }}
 ),
 
 renamed as (

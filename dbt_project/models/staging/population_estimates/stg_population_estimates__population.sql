@@ -3,7 +3,7 @@
 {#- The statistics office's population estimates, typed: persons at the end of `year` by
     governorate, sex and age band (age_to null: open-ended). -#}
 with source as (
-    select * from {{ source('raw', 'population_estimates__population') }}
+    select * from {{ sj_raw_rows('population_estimates__population') }}
 ),
 
 renamed as (

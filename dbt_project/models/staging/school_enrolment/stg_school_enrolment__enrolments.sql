@@ -1,7 +1,7 @@
 {{ config(enabled=sj_source_active('school_enrolment')) }}
 
 with source as (
-    select * from {{ source('raw', 'school_enrolment__enrolments') }}
+    select * from {{ sj_raw_rows('school_enrolment__enrolments') }}
 ),
 
 named as (

@@ -1,7 +1,7 @@
 {{ config(enabled=sj_source_active('unhcr_refugees')) }}
 
 with source as (
-    select *, null::varchar as national_id from {{ source('raw', 'unhcr_refugees__individuals') }}
+    select *, null::varchar as national_id from {{ sj_raw_rows('unhcr_refugees__individuals') }}
 ),
 
 named as (

@@ -2,7 +2,7 @@
 
 with source as (
     select *, null::varchar as birth_date, null::varchar as sex
-    from {{ source('raw', 'zakat_charity__aid') }}
+    from {{ sj_raw_rows('zakat_charity__aid') }}
 ),
 
 named as (

@@ -36,10 +36,9 @@ MARTS_SELECT = "fqn:sijil.marts resource_type:snapshot"
 UPSTREAM_STEP = "dbt_upstream_assets"
 MONTHLY_SELECT = "tag:monthly"  # models partitioned by period_month (assets/operations/partitions.py)
 PARSE_STATE = "partial_parse.msgpack"  # dbt's parse state, for partial parsing
-# What the incremental models of a step are made by, besides the profile: their SQL, every
-# macro, the project's configuration and the text functions DuckDB runs for them.
-INCREMENTAL_CODE = ("dbt_project/dbt_project.yml", "dbt_project/macros", "dbt_project/models/staging",
-                    "dbt_project/models/intermediate", "assets/text")
+# What the incremental staging models are made by, besides the profile: their SQL, every macro,
+# the project's configuration and the text functions DuckDB runs for them.
+INCREMENTAL_CODE = ("dbt_project/dbt_project.yml", "dbt_project/macros", "dbt_project/models/staging", "assets/text")
 FINGERPRINTS_DDL = "create table if not exists audit.dbt_code_fingerprints (step varchar, fingerprint varchar)"
 LAYER_GROUPS = {"staging": "staging", "intermediate": "intermediate", "core": "core",
                 "monitoring": "monitoring", "snapshots": "snapshots"}
@@ -87,12 +86,13 @@ def dbt_run_env(months: tuple[str, str] | None = None) -> dict[str, str]:
 def dbt_build_args(profile: Profile, full_refresh: bool = False) -> list[str]:
     """`dbt build` arguments: models, their tests and snapshots, with the profile's vars; with
     `full_refresh`, incremental models are built whole."""
-    return ["build", "--vars", json.dumps(dbt_vars(profile), ensure_ascii=False), *(["--full-refresh"] if full_refresh else [])]
+    return ["build", "--vars", json.dumps(dbt_vars(profile), ensure_ascii=False),
+            *(["--full-refresh"] if full_refresh else [])]
 
 
 def incremental_code_fingerprint(profile: Profile) -> str:
-    """Hash of everything that decides the rows of the staging and intermediate incremental
-    models apart from their inputs: INCREMENTAL_CODE, the profile's files and vars, and the
+    """Hash of everything that decides the rows of the incremental staging models apart from
+    their inputs: INCREMENTAL_CODE, the profile's files and vars, and the
     versions of dbt, its adapter and DuckDB. The raw rows are their inputs (ingestion reads an
     entity again whole when its own code or contract changes, and the models follow its loads)."""
     from importlib.metadata import version
@@ -258,7 +258,7 @@ def build_dbt_definitions(profile: Profile) -> dg.Definitions:
         fingerprint = incremental_code_fingerprint(profile)
         full_refresh = built_under(warehouse, UPSTREAM_STEP) != fingerprint
         if full_refresh:
-            context.log.info("staging and intermediate models built whole: first build, or their code changed")
+            context.log.info("staging models built whole: the first build, or the code that makes them changed")
         yield from run_dbt_build(context, dbt, warehouse, profile, full_refresh=full_refresh)
         if context.selected_asset_keys == set(context.assets_def.keys):  # a subset leaves the others as they were
             record_built_under(warehouse, UPSTREAM_STEP, fingerprint)

@@ -29,8 +29,18 @@
   {{ run_hooks(pre_hooks, inside_transaction=False) }}
   {{ run_hooks(pre_hooks, inside_transaction=True) }}
 
+  {#- The new table is declared column by column (dbt's get_column_schema_from_query, which reads
+      no row), not made by `create table … as … limit 0`: DuckDB 2.0 reads a table made that way
+      and filled in the same transaction as empty after the commit, in that process, once an
+      insert is larger than a row group (122,880 rows) — indicator_cells then saw no unit at
+      1,000,000 persons. -#}
+  {%- set columns = get_column_schema_from_query(code) %}
   {% call statement('main') -%}
-    create table {{ intermediate_relation }} as select * from ({{ code }}) limit 0
+    create table {{ intermediate_relation }} (
+      {%- for column in columns %}
+      {{ adapter.quote(column.name) }} {{ column.data_type }}{{ "," if not loop.last }}
+      {%- endfor %}
+    )
   {%- endcall %}
   {% for part in parts %}
     {% call statement('part_' ~ part) -%}

@@ -3,9 +3,19 @@
     disaggregation. indicator_cells is every period; indicator_cells_month the months of a run. -#}
 {% macro indicator_cells_of(where='true') -%}
 {%- set dims = indicator_dimensions() %}
-with units as (
+with unit_groups as (
     select * from {{ ref('indicator_units') }}
     where {{ where }}
+),
+
+-- A row of indicator_units stands for `units` alike units; a measured one is repeated once per
+-- unit, for the percentiles (sums and counts weigh the rows instead).
+units as (
+    select * from unit_groups where measure is null
+    union all
+    select g.* replace (cast(1 as bigint) as units)
+    from unit_groups g cross join unnest(range(g.units))
+    where g.measure is not null
 ),
 
 catalogue as (
@@ -27,10 +37,10 @@ cells as (
             case when grouping({{ d }}) = 0 then coalesce({{ d }}, 'unknown') end,
             {%- endfor %}
             'total') as dimension_value,
-        sum(num) as numerator,
-        sum(den) as denominator,
-        count(*) filter (where den > 0) as units,
-        count(*) filter (where num > 0) as units_numerator,
+        sum(num * units) as numerator,
+        sum(den * units) as denominator,
+        cast(coalesce(sum(units) filter (where den > 0), 0) as bigint) as units,
+        cast(coalesce(sum(units) filter (where num > 0), 0) as bigint) as units_numerator,
         count(measure) as units_measured,
         median(measure) as measure_p50,
         quantile_cont(measure, 0.9) as measure_p90

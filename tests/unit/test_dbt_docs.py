@@ -46,3 +46,30 @@ def test_indicators_count_master_persons_and_households_only():
         for parent in node["depends_on"]["nodes"]:
             if parent.startswith("model."):
                 assert nodes[parent]["schema"] in ("core", "monitoring"), (node["name"], parent)
+
+
+def test_every_incremental_staging_model_stages_each_raw_row_once():
+    """A staging table is incremental: its model must read raw through sj_raw_rows (directly or
+    through a shape macro), or every refresh would append every raw row again."""
+    for code in ("jordan", "iraq"):
+        manifest = json.loads(prepare_manifest(load_profile(code)).manifest_path.read_text(encoding="utf-8"))
+        macros = manifest["macros"]
+
+        def called(ids: list[str]) -> set[str]:
+            seen: set[str] = set()
+            while ids:
+                macro = ids.pop()
+                if macro not in seen:
+                    seen.add(macro)
+                    ids += macros.get(macro, {}).get("depends_on", {}).get("macros", [])
+            return seen
+
+        staging = [n for n in manifest["nodes"].values()
+                   if n["resource_type"] == "model" and n["schema"] == "staging" and n["config"]["enabled"]]
+        incremental = [n for n in staging if n["config"]["materialized"] == "incremental"]
+        # every one but Iraq's ration-card members, which read the families model and are a table
+        assert incremental and {n["name"] for n in staging} - {n["name"] for n in incremental} <= \
+            {"stg_pds_ration_card__members"}, code
+        for node in incremental:
+            assert "macro.sijil.sj_raw_rows" in called(list(node["depends_on"]["macros"])), (code, node["name"])
+            assert ["raw", node["name"].removeprefix("stg_")] in node["sources"], (code, node["name"])

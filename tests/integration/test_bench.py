@@ -166,13 +166,15 @@ def staging_tables(con) -> dict[str, list]:
 def build_staging(warehouse, reference_date: str, full: bool) -> None:
     """dbt builds the staging models of `warehouse` (incrementally, or whole), as of `reference_date`."""
     from assets.profiles import load_profile
+    from assets.settings import DBT_PROJECT_DIR
     from orchestration.dbt import dbt_executable, dbt_vars
 
     env = dict(os.environ, SIJIL_WAREHOUSE=str(warehouse), SIJIL_RUN_REFERENCE_DATE=reference_date)
-    subprocess.run([dbt_executable(), "run", "--quiet", "--select", "fqn:sijil.staging", "--target-path",
-                    f"target/test-staging-{os.getpid()}", "--vars", json.dumps(dbt_vars(load_profile("jordan"))),
-                    *(["--full-refresh"] if full else [])], cwd="dbt_project", env=env, check=True)
-    shutil.rmtree(f"dbt_project/target/test-staging-{os.getpid()}", ignore_errors=True)
+    target = DBT_PROJECT_DIR / "target" / f"test-staging-{os.getpid()}"
+    subprocess.run([dbt_executable(), "run", "--quiet", "--select", "fqn:sijil.staging", "--target-path", str(target),
+                    "--vars", json.dumps(dbt_vars(load_profile("jordan"))), *(["--full-refresh"] if full else [])],
+                   cwd=DBT_PROJECT_DIR, env=env, check=True)
+    shutil.rmtree(target, ignore_errors=True)
 
 
 def test_staging_tables_built_row_by_row_equal_a_full_build(bench, tmp_path):

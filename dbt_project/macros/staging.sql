@@ -175,10 +175,9 @@
         entity read again whole, a delivery purged) and the rows that depend on the run's
         reference date (a birth date is judged against it: sj_birth_date). -#}
     {%- if is_incremental() %}
-    {%- set raw = api.Relation.create(database=this.database, schema='raw', identifier=this.identifier[4:]) %}
     {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list %}
     delete from {{ this }}
-    where _load_id not in (select distinct _load_id from {{ raw }})
+    where _load_id not in (select distinct _load_id from {{ source('raw', this.identifier[4:]) }})
     {%- if 'birth_date_is_invalid' in columns %}
        or birth_date_is_invalid
        or birth_date not between {{ sj_reference_date() }} - interval 120 year and {{ sj_reference_date() }}

@@ -14,9 +14,12 @@ export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/python
+# --compile-bytecode: uv does not write .pyc files by default, and where PYTHONDONTWRITEBYTECODE is
+# set (this project's machines) every process (each refresh, each of its dbt runs, each test's
+# subprocess) would compile Dagster, dbt and pandas from source again: about 3 s each.
+$(VENV)/.installed: requirements.lock pyproject.toml Makefile | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==0.13.9"
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -r requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $@
 

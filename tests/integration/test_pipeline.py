@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from sample_refresh import con, refreshed_sample  # noqa: F401  (con is a fixture)
+from sample_refresh import con, refreshed_sample, run_dbt_unit_tests  # noqa: F401  (con is a fixture)
 
 pytestmark = pytest.mark.integration
 
@@ -29,6 +30,22 @@ def test_refresh_succeeds(refreshed):
     assert result.success, f"failed steps: {result.failed}"
     for layer in ("raw", "staging", "intermediate", "linkage", "core"):
         assert result.rows_by_layer.get(layer, 0) > 0, layer
+
+
+def test_dbt_unit_tests_pass_and_a_refresh_leaves_them_to_the_test_suite(refreshed, tmp_path):
+    """Every unit test of the dbt project passes against the refreshed warehouse; the refresh's own
+    dbt builds ran its data tests but no unit test (they test the SQL, not the data)."""
+    from assets.settings import DBT_PROJECT_DIR
+    from assets.operations.retention import dbt_invocation_folders
+
+    result, _ = refreshed
+    ran = [r["unique_id"] for run_id in result.run_ids
+           for folder in dbt_invocation_folders(DBT_PROJECT_DIR / "target", run_id)
+           for r in json.loads((folder / "run_results.json").read_text(encoding="utf-8"))["results"]]
+    assert any(i.startswith("test.") for i in ran) and not any(i.startswith("unit_test.") for i in ran)
+    expected, statuses = run_dbt_unit_tests(result.warehouse, "jordan", tmp_path)
+    assert len(expected) >= 10 and set(statuses) == expected
+    assert {i: s for i, s in statuses.items() if s != "pass"} == {}
 
 
 def test_a_refresh_parses_the_dbt_project_once(refreshed):

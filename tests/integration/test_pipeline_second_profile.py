@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sample_refresh import con, refreshed_sample  # noqa: F401  (con is a fixture)
+from sample_refresh import con, refreshed_sample, run_dbt_unit_tests  # noqa: F401  (con is a fixture)
 
 pytestmark = pytest.mark.integration
 
@@ -30,6 +30,14 @@ def test_refresh_succeeds_and_publishes(refreshed):
     for layer in ("raw", "staging", "intermediate", "linkage", "core"):
         assert result.rows_by_layer.get(layer, 0) > 0, layer
     assert result.checks_failed == []
+
+
+def test_dbt_unit_tests_of_the_profile_pass(refreshed, tmp_path):
+    """The unit tests of the models this profile builds pass against its refreshed warehouse."""
+    result, _ = refreshed
+    expected, statuses = run_dbt_unit_tests(result.warehouse, PROFILE, tmp_path)
+    assert expected and set(statuses) == expected
+    assert {i: s for i, s in statuses.items() if s != "pass"} == {}
 
 
 def test_every_row_of_every_source_is_loaded_or_quarantined(con):

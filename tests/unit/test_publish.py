@@ -141,6 +141,12 @@ def test_leak_patterns_find_identifiers_in_text_but_not_pseudonyms():
                 "('k1-abcdefabcdefabcdefabcdefabcdef'), ('0791234567'), ('2025-01-01')) v(x)")
     con.execute("create table clean as select * from (values ('k1-abcdefabcdef'), ('M'), ('AM')) v(x)")
     assert scan_for_pii(con, PATTERNS) == ["main.t.x"]
+    # each identifier alone is found: a national number, a phone number local or international,
+    # a refugee case number, an identity card number, inside text or alone
+    for i, leak in enumerate(["x 9876543210 y", "0791234567", "+962791234567", "962791234567", "case 123-45C67890",
+                              "card ABC1234567"]):
+        con.execute(f"create table leak_{i} as select ? as x", [leak])
+    assert sorted(scan_for_pii(con, PATTERNS)) == sorted(["main.t.x", *(f"main.leak_{i}.x" for i in range(6))])
 
 
 def test_a_pseudonym_is_never_an_unkeyed_hash():

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from assets.linkage.blocking import comparisons_per_rule
+from assets.linkage.blocking import comparisons_per_rule, mention_features
 from assets.linkage.evaluate import evaluate_clusters
 from assets.linkage.mode import link_registry
 from assets.linkage.model import load_config
@@ -125,13 +125,15 @@ def build_linkage_assets(profile: Profile) -> list:
     def evaluation(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
         config = load_config()
         with warehouse.connect() as con:
-            cost = comparisons_per_rule(con, config)
+            features = mention_features(con)
+            cost = comparisons_per_rule(con, config, features)
             con.execute("create or replace table linkage.blocking_analysis as select * from (values " + ", ".join(
                 f"({i}, '{c['rule'].replace(chr(39), chr(39) * 2)}', {c['marginal_comparisons']}, "
                 f"{c['cumulative_comparisons']}, {c['comparisons_per_record']}, {c['estimated']})"
                 for i, c in enumerate(cost, start=1))
                 + ") t(rule_number, rule, marginal_comparisons, cumulative_comparisons, comparisons_per_record, estimated)")
-            scores = evaluate_clusters(con, get_settings().truth, config)
+            scores = evaluate_clusters(con, get_settings().truth, config, features)
+            con.execute(f"drop table {features}")
             if scores is not None:
                 con.execute("create or replace table linkage.evaluation as select * from (values " + ", ".join(
                     f"('{k}', {v['records']}, {v['precision']}, {v['recall']}, {v['f1']}, {v['blocking_recall']})"

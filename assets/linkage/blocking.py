@@ -18,16 +18,24 @@ EXACT_COUNT_LIMIT = 200_000
 SAMPLE_PROPORTION = 0.1
 
 
-def comparisons_per_rule(con, config: dict, table: str = "intermediate.int_person_mentions") -> list[dict]:
+def mention_features(con, name: str = "_sijil_features", table: str = "intermediate.int_person_mentions") -> str:
+    """FEATURES_SQL's columns of every mention of `table`, computed once into the temporary
+    table `name` (its window counts take 3.5 s at 1,000,000 persons) for the blocking analysis
+    and the evaluation to share; returns `name`."""
+    con.execute(f"create or replace temp table {name} as {FEATURES_SQL.format(table=table)}")
+    return name
+
+
+def comparisons_per_rule(con, config: dict, features: str) -> list[dict]:
     """One row per prediction blocking rule: its marginal and cumulative comparisons, and the
-    cumulative comparisons per record."""
+    cumulative comparisons per record, over `features` (FEATURES_SQL's columns: mention_features)."""
     import duckdb
     from splink import DuckDBAPI
     from splink.blocking_analysis import count_comparisons_from_blocking_rules
 
     from assets.linkage.model import blocking_rules
 
-    features = con.sql(FEATURES_SQL.format(table=table)).to_arrow_table()
+    features = con.sql(f"select * from {features}").to_arrow_table()
     records = features.num_rows
     work = duckdb.connect()
     try:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from assets.linkage.blocking import blocking_recall_by_subset
-from assets.linkage.model import FEATURES_SQL
 
 
 def pairwise_scores(con, clusters: str, truth: str) -> dict:
@@ -52,9 +51,10 @@ def subset_scores(con, clusters: str, truth: str, features: str | None = None, c
     return result
 
 
-def evaluate_clusters(con, truth_dir: Path, config: dict | None = None) -> dict | None:
+def evaluate_clusters(con, truth_dir: Path, config: dict | None = None, features: str | None = None) -> dict | None:
     """Scores of linkage.person_clusters for each of SUBSETS; None without truth. With the
-    linkage `config`, each subset also gets its blocking recall."""
+    linkage `config` and the mentions' `features` (blocking.mention_features), each subset also
+    gets its blocking recall."""
     records = truth_dir / "records.parquet"
     if not records.exists():
         return None
@@ -67,11 +67,8 @@ def evaluate_clusters(con, truth_dir: Path, config: dict | None = None) -> dict 
           on t.source = m.source and t.entity = m.entity and t.record_key = m.record_key
     """)
     con.execute("create or replace temp view _clusters as select mention_id, master_person_id as cluster from linkage.person_clusters")
-    if config is not None:
-        con.execute(f"create or replace temp table _features as {FEATURES_SQL.format(table='intermediate.int_person_mentions')}")
     try:
-        return subset_scores(con, "_clusters", "_truth", "_features", config)
+        return subset_scores(con, "_clusters", "_truth", features, config if features else None)
     finally:
         con.execute("drop view _clusters")
-        con.execute("drop table if exists _features")
         con.execute("drop table _truth")

@@ -76,10 +76,10 @@ def prepare(source: Path, truth_dir: Path, factor: int, share: float, db: Path) 
 
 def run_step(step: str, db: Path, batch: int, training: dict) -> dict:
     """One step in this process (called by the child)."""
-    from assets.linkage.blocking import comparisons_per_rule
+    from assets.linkage.blocking import comparisons_per_rule, mention_features
     from assets.linkage.evaluate import subset_scores
     from assets.linkage.mode import link_registry
-    from assets.linkage.model import FEATURES_SQL, load_config
+    from assets.linkage.model import load_config
 
     config = load_config()
     config["batch_safeguard"]["min_new_records"] = 10**9  # a benchmark, not a check of the batch
@@ -105,12 +105,12 @@ def run_step(step: str, db: Path, batch: int, training: dict) -> dict:
                    phases_wall_s=result.seconds, phases_cpu_s=result.cpu_seconds)
         con.execute("drop table held_back")
     elif step == "evaluate":
-        cost = comparisons_per_rule(con, config)
+        features = mention_features(con, "features", MENTIONS)
+        cost = comparisons_per_rule(con, config, features)
         out["comparisons_per_record"] = cost[-1]["comparisons_per_record"]
         con.execute("create or replace temp view clusters as "
                     "select mention_id, master_person_id as cluster from linkage.person_clusters")
-        con.execute(f"create or replace temp table features as {FEATURES_SQL.format(table=MENTIONS)}")
-        for name, scores in subset_scores(con, "clusters", "truth", "features", config).items():
+        for name, scores in subset_scores(con, "clusters", "truth", features, config).items():
             out[name] = {k: round(v, 4) if isinstance(v, float) else v for k, v in scores.items()}
     out["wall_s"] = round(time.perf_counter() - started, 1)
     return out

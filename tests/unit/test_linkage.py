@@ -309,11 +309,11 @@ def test_a_common_first_name_and_birth_date_needs_the_fathers_and_the_family_nam
 
 
 def test_blocking_analysis_counts_comparisons_per_rule(warehouse):
-    from assets.linkage.blocking import comparisons_per_rule
+    from assets.linkage.blocking import comparisons_per_rule, mention_features
 
     con, _ = warehouse
     config = load_config()
-    cost = comparisons_per_rule(con, config)
+    cost = comparisons_per_rule(con, config, mention_features(con))
     assert [c["rule"] for c in cost][0] == "l.national_id = r.national_id"
     assert len(cost) == len(prediction_rules(config))
     cumulative = [c["cumulative_comparisons"] for c in cost]

@@ -131,8 +131,9 @@ def ingestion_fingerprint(entity: EntityContract, date_formats: list[str]) -> st
 
 def held_files(con, entity: EntityContract, fingerprint: str) -> dict[str, tuple[int, int, str]] | None:
     """The files whose rows raw.<table> and quarantine.<table> hold, by SHA-256: (rows loaded,
-    rows quarantined, file); None when the tables are missing or were loaded under another
-    fingerprint (every file is then read again)."""
+    rows quarantined, file), and the files without any row the entity's latest load read or
+    kept (the ledger knows them: no row carries their hash); None when the tables are missing
+    or were loaded under another fingerprint (every file is then read again)."""
     if not all(table_exists(con, schema, entity.table) for schema in ("raw", "quarantine")):
         return None
     loaded_under = con.execute("select fingerprint from audit.ingestion_contracts where source = ? and entity = ?",
@@ -145,7 +146,20 @@ def held_files(con, entity: EntityContract, fingerprint: str) -> dict[str, tuple
               union all
               select _file_sha256, _source_file, 0, 1 from quarantine."{entity.table}")
         group by 1""").fetchall()
-    return {sha: (int(loaded), int(quarantined), file) for sha, loaded, quarantined, file in rows}
+    held = {sha: (int(loaded), int(quarantined), file) for sha, loaded, quarantined, file in rows}
+    return held | {sha: (0, 0, file) for sha, file, _ in files_without_rows(con, entity.source, entity.name)
+                   if sha not in held}
+
+
+def files_without_rows(con, source: str, entity: str) -> list[tuple[str, str, str]]:
+    """(SHA-256, file, status) of each file without any row that the entity's latest load read
+    ('loaded') or kept from an earlier one ('kept'), from the ledger."""
+    return con.execute("""
+        select sha256, min(file), min(status) from audit.ingestion_ledger
+        where source = ? and entity = ? and status in ('loaded', 'kept') and rows_received = 0
+          and load_id = (select load_id from audit.ingestion_ledger where source = ? and entity = ?
+                         and status in ('loaded', 'kept') order by loaded_at desc limit 1)
+        group by 1 order by 2""", [source, entity, source, entity]).fetchall()
 
 
 def _loaded_rows(con, entity: EntityContract, new_raw: str, adding: bool) -> str:

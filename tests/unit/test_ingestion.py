@@ -299,6 +299,33 @@ def test_an_export_replaced_by_a_far_smaller_one_fails_the_volume_check(tmp_path
     assert truncated.metadata["previous_rows_held"].value == 60
 
 
+def test_a_new_file_without_rows_fails_the_volume_check_as_a_warning(tmp_path, monkeypatch):
+    """A monthly delta file that comes empty does not lower the rows held, but is named: a
+    warning, never blocking (a month without a case can be real); the next load passes again."""
+    from quality.volume import build_volume_checks
+
+    profile = dataclasses.replace(PROFILE, sources=(CONTRACT,))
+    monkeypatch.setenv("SIJIL_INBOX", str(tmp_path / "inbox"))
+    warehouse = Warehouse(path=str(tmp_path / "w.duckdb"))
+    assets = build_ingestion_assets(profile)[1:]
+    checks = build_volume_checks(profile)
+
+    def deliver(name: str, n: int) -> dg.AssetCheckEvaluation:
+        _inbox(tmp_path, HEADER + "\n" + "".join(f"{name}{i},x,10,2024-01-05,paid\n" for i in range(n)), name=name)
+        result = dg.materialize([*assets, *checks], resources={"warehouse": warehouse}, raise_on_error=False)
+        return result.get_asset_check_evaluations()[0]
+
+    assert deliver("pay_1.csv", 50).passed
+    empty = deliver("pay_2.csv", 0)
+    assert not empty.passed and empty.severity == dg.AssetCheckSeverity.WARN  # though the source is critical
+    assert empty.description == "demo/pay_2.csv: delivered with no rows (an empty export?)"
+    assert empty.metadata["rows_held"].value == 50 and empty.metadata["empty_files"].value == 1
+    assert deliver("pay_3.csv", 40).passed  # the empty file is kept, not read again, no longer new
+    with warehouse.connect(read_only=True) as con:
+        assert con.execute("select status from audit.ingestion_ledger where file = 'demo/pay_2.csv' "
+                           "order by loaded_at").fetchall() == [("loaded",), ("kept",)]
+
+
 def test_rows_the_bulk_reader_would_split_differently_are_parsed_as_python_does(tmp_path):
     text = (f"{HEADER}\n"
             'P1,x"y"z,10,2024-01-05,paid\n'        # 2 quotes inside an unquoted field: literal

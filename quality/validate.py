@@ -1,8 +1,8 @@
 """Run one suite with Great Expectations 1.x on pandas frames read from DuckDB.
 
-GX cannot validate DuckDB tables through SQL (reference/stack_notes.md), so each suite's
-relation is copied once into a temporary table (a view is computed once, not once per read), and
-the frame is read from that copy: whole, or a repeatable sample when the table is
+GX cannot validate DuckDB tables through SQL (reference/stack_notes.md), so each suite's frame
+is read from the relation — a view first copied into a temporary table, so that it is computed
+once, not once per read; a table read as it is — whole, or a repeatable sample when the table is
 larger than `sample_rows`, with the key columns of every row for key uniqueness.
 great_expectations is imported here, inside the functions, never when the Dagster code location
 loads; one `Validation` holds the GX context of a check step and builds its Data Docs once.
@@ -56,14 +56,21 @@ def read_frames(con, suite: Suite, sample_rows: int) -> Frames:
     The sample is the `sample_rows` frame rows of smallest hash of their values: the same rows
     whatever DuckDB's threads or the table's physical order, so a re-run validates the same rows
     (DuckDB's `reservoir ... repeatable` is repeatable on one thread only)."""
-    con.execute(f"create or replace temp table {ROWS_COPY} as select * from {suite.relation}")
+    schema, _, name = suite.relation.rpartition(".")
+    is_table = con.execute("select count(*) from information_schema.tables where table_catalog = current_database() "
+                           "and table_schema = coalesce(nullif(?, ''), current_schema()) and table_name = ? "
+                           "and table_type = 'BASE TABLE'",
+                           [schema, name]).fetchall()[0][0] > 0
+    rows_from = suite.relation if is_table else ROWS_COPY
+    if not is_table:
+        con.execute(f"create or replace temp table {ROWS_COPY} as select * from {suite.relation}")
     try:
-        table_rows = con.execute(f"select count(*) from {ROWS_COPY}").fetchall()[0][0]
-        frame = suite.frame_query(ROWS_COPY)
+        table_rows = con.execute(f"select count(*) from {rows_from}").fetchall()[0][0]
+        frame = suite.frame_query(rows_from)
         if table_rows <= sample_rows:
             return Frames(con.execute(frame).df(), None, table_rows)
         rows = con.execute(f"select * from ({frame}) as f order by hash(*columns(f.*)) limit {int(sample_rows)}").df()
-        keys = con.execute(f"select {', '.join(suite.key)} from {ROWS_COPY}").df() if suite.key else None
+        keys = con.execute(f"select {', '.join(suite.key)} from {rows_from}").df() if suite.key else None
         return Frames(rows, keys, table_rows)
     finally:
         con.execute(f"drop table if exists {ROWS_COPY}")

@@ -382,6 +382,11 @@ def test_frames_read_the_whole_table_or_a_repeatable_sample_with_every_key():
     no_keys = read_frames(con, Suite(name="t", asset_key=("x", "t"), source=None, severity="critical",
                                      relation="t", select="t.*"), 100)
     assert len(no_keys.rows) == 100 and no_keys.keys is None and no_keys.table_rows == 1000
+    # a view (copied once, then read) gives the frames its table gives
+    con.execute("create schema s")
+    con.execute("create view s.v as select * from shuffled")
+    viewed = read_frames(con, Suite(**{**suite.__dict__, "relation": "s.v"}), 100)
+    assert sorted(viewed.rows.id) == sorted(sampled.rows.id) and len(viewed.keys) == 1000
     assert not con.execute(f"select * from duckdb_tables() where table_name = '{ROWS_COPY}'").fetchall()
 
 

@@ -111,10 +111,22 @@ def _frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _no_frame_fingerprints() -> None:
+    """GX's pandas engine marks each batch under 1 GB with an MD5 of pandas' hash of every value
+    (`pandas_data_fingerprint`, metadata only): 1.1 s of the 3 s a 200,000-row frame's suite
+    takes. Sijil's frames are read from the warehouse for one validation and never compared by
+    that marker, so the engine's threshold is set to 0 (test_quality.py checks it still exists)."""
+    from great_expectations.execution_engine import pandas_execution_engine
+
+    pandas_execution_engine.HASH_THRESHOLD = 0
+
+
 def _context(project_dir: Path | None):
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    _no_frame_fingerprints()
 
     if project_dir is None:
         context = gx.get_context(mode="ephemeral")

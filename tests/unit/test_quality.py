@@ -106,6 +106,19 @@ def test_the_clean_sample_passes_every_suite(warehouse):
         assert result.passed, (entity, result.metadata["failed_rules"].value)
 
 
+def test_gx_does_not_fingerprint_the_frames(warehouse):
+    """GX's pandas engine would hash every value of each frame into a batch marker nobody reads
+    (a third of a large suite's time); the engine's threshold that decides it is set to 0, and
+    the engine still decides by it (a GX upgrade that drops it fails here)."""
+    import inspect
+
+    from great_expectations.execution_engine import pandas_execution_engine
+
+    assert suite_result(warehouse, NAF, "households", generated_sample()).passed
+    assert pandas_execution_engine.HASH_THRESHOLD == 0
+    assert "< HASH_THRESHOLD" in inspect.getsource(pandas_execution_engine.PandasExecutionEngine.get_batch_data_and_markers)
+
+
 def _missing_required(t):
     t["stg_naf_takaful__households"].loc[:4, "governorate_code"] = None
 

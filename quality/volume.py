@@ -9,7 +9,7 @@ of the inbox, take rows away. A drop beyond the profile's `volume_drop_max` (0.5
 gone) fails the check — blocking for a source whose contract is `severity: critical`, so
 nothing downstream is built and nothing is published until someone looks.
 
-A file the latest load read that holds no rows at all (a header alone, or nothing) fails the
+A file the latest load read that holds a header and no row (an empty file is refused at ingestion) fails the
 check too, with severity WARN whatever the source's: the rows held do not drop when a monthly
 delta file comes empty, yet an export job that wrote nothing is worth a look — though a month
 without any case can be real, so it never blocks.
@@ -66,7 +66,7 @@ def _volume_check(contract: SourceContract, entity: EntityContract, max_drop: fl
         problems += [f"{file}: delivered with no rows (an empty export?)" for file in empty]
         return dg.AssetCheckResult(
             passed=not problems,
-            severity=dg.AssetCheckSeverity.ERROR if critical and dropped else dg.AssetCheckSeverity.WARN,
+            severity=dg.AssetCheckSeverity.ERROR if critical and (dropped or not problems) else dg.AssetCheckSeverity.WARN,
             description="; ".join(problems) or None,
             metadata={"rows_held": current, "previous_rows_held": previous if previous is not None else -1,
                       "max_drop": max_drop, "empty_files": len(empty)})

@@ -307,7 +307,9 @@ def _measure(persons: int, seed: int, profile: str, home: Path, baseline_timeout
         records = con.execute("select count(*) from intermediate.int_person_mentions").fetchall()[0][0]
         received = con.execute("select coalesce(sum(rows_received), 0) from audit.trust_report").fetchall()[0][0]
         evaluation = {row[0]: row[1:] for row in con.execute(
-            "select subset, precision, recall, f1 from linkage.evaluation").fetchall()}
+            "select subset, precision, recall, f1, blocking_recall from linkage.evaluation").fetchall()}
+        per_record = con.execute("select comparisons_per_record from linkage.blocking_analysis "
+                                 "order by rule_number desc limit 1").fetchall()
     stages = measure_stages(result, sampler, generate_window, sum(summary["files"].values()), int(received))
     linkage_stage = next(s for s in stages if s.name == "linkage")
     overall = evaluation["overall"]
@@ -315,8 +317,10 @@ def _measure(persons: int, seed: int, profile: str, home: Path, baseline_timeout
                  for name in BASELINE_NAMES]
     quality = quality_share(result, stages, finished - generate_window[1])
     linkage = {"precision": float(overall[0]), "recall": float(overall[1]), "f1": float(overall[2]),
-               "subsets": {k: {"precision": float(v[0]), "recall": float(v[1]), "f1": float(v[2])}
-                           for k, v in evaluation.items()},
+               "blocking_recall": float(overall[3]),
+               "comparisons_per_record": float(per_record[0][0]) if per_record else None,
+               "subsets": {k: {"precision": float(v[0]), "recall": float(v[1]), "f1": float(v[2]),
+                               "blocking_recall": float(v[3])} for k, v in evaluation.items()},
                "wall_s": linkage_stage.wall_s, **linkage_parts(result, linkage_stage)}
     for b in baselines:
         b["sijil_time_ratio"] = round(linkage_stage.wall_s / b["wall_s"], 3) if b["wall_s"] else None
@@ -434,8 +438,12 @@ def markdown(doc: dict) -> str:
                       f"model; later runs reuse it), evaluation against the truth {link['evaluation_s']:.1f} s (only "
                       f"where a truth exists), and {link['per_run_s']:.1f} s that every run pays."]
     subsets = link["subsets"]
-    lines += ["", "Linkage by subset: " + "; ".join(
-        f"{k} P {v['precision']:.4f} R {v['recall']:.4f} F1 {v['f1']:.4f}" for k, v in subsets.items()) + "."]
+    lines += ["", "Linkage by subset (BR: blocking recall, the share of true pairs the blocking rules compare): "
+              + "; ".join(f"{k} P {v['precision']:.4f} R {v['recall']:.4f} F1 {v['f1']:.4f} BR {v['blocking_recall']:.4f}"
+                          for k, v in subsets.items()) + "."]
+    if link.get("comparisons_per_record") is not None:
+        lines += ["", f"Blocking: {link['comparisons_per_record']} comparisons per record (Splink's blocking analysis; "
+                      "linkage.blocking_analysis)."]
     if doc.get("next_month"):
         lines += _next_month_markdown(doc["next_month"])
     return "\n".join(lines) + "\n"

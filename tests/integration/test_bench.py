@@ -107,6 +107,10 @@ def test_linkage_f1_agrees_with_an_independent_count(bench):
             join read_parquet('{(home / 'sample' / 'truth' / 'records.parquet').as_posix()}') t
               on t.source = m.source and t.entity = m.entity and t.record_key = m.record_key""").df()
     assert doc["linkage"]["f1"] == pytest.approx(pairwise_f1(frame.master_person_id, frame.person_id), abs=1e-9)
+    link = doc["linkage"]
+    assert 0.9 < link["blocking_recall"] <= 1
+    assert {k: v["blocking_recall"] for k, v in link["subsets"].items()}["overall"] == link["blocking_recall"]
+    assert 0 < link["comparisons_per_record"] < 20 and f"BR {link['blocking_recall']:.4f}" in markdown(doc)
     exact = frame.national_id.fillna(pd.Series(range(len(frame)), index=frame.index).astype(str) + "-alone")
     baseline = next(b for b in doc["baselines"] if b["name"] == "exact_national_id")
     assert baseline["f1"] == pytest.approx(pairwise_f1(exact, frame.person_id), abs=1e-9)

@@ -244,10 +244,13 @@ def _cpu_model() -> str:
 
 
 def commit() -> str:
+    """HEAD, with -dirty when tracked files differ from it — except the results in bench/results,
+    which `make bench` writes scale after scale (the 100,000-person run would otherwise be marked
+    dirty by the 10,000-person run's results)."""
     try:
         head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT,
-                               capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench/results"],
+                               cwd=REPO_ROOT, capture_output=True, text=True, check=True).stdout.strip()
         return head.stdout.strip() + ("-dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"

@@ -38,6 +38,7 @@ from importlib import metadata
 from pathlib import Path
 
 from assets.errors import SijilError
+from assets.operations.audit_log import code_version
 from assets.settings import DEFAULT_PROFILE, REPO_ROOT
 
 STAGES = ("generate", "ingest", "staging", "linkage", "marts", "checks", "indicators", "publish")
@@ -243,19 +244,6 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
-def commit() -> str:
-    """HEAD, with -dirty when tracked files differ from it — except the results in bench/results,
-    which `make bench` writes scale after scale (the 100,000-person run would otherwise be marked
-    dirty by the 10,000-person run's results)."""
-    try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench/results"],
-                               cwd=REPO_ROOT, capture_output=True, text=True, check=True).stdout.strip()
-        return head.stdout.strip() + ("-dirty" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
 @contextlib.contextmanager
 def scratch_environment(home: Path, profile: str):
     """SIJIL_* and DAGSTER_HOME pointed at a scratch home, and SIJIL_PROFILE at the profile the
@@ -332,7 +320,7 @@ def _measure(persons: int, seed: int, profile: str, home: Path, baseline_timeout
                                 linkage["training_s"]) if next_month else None
     return {
         "persons": summary["persons"], "households": summary["households"], "records": int(records),
-        "profile": profile, "seed": seed, "commit": commit(),
+        "profile": profile, "seed": seed, "commit": code_version(full=True),
         "measured_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "machine": {**machine(), "load_average": {"before": [round(x, 2) for x in load_before],
                                                   "after": [round(x, 2) for x in os.getloadavg()]}},

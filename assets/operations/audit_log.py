@@ -69,13 +69,20 @@ def current_operator() -> str:
         return f"uid:{os.getuid()}"
 
 
-def code_version() -> str:
-    """The git commit of the code that ran (with -dirty for uncommitted changes), else the package version."""
+# Tracked files that are not code: the benchmark's results (`make bench` writes them scale after
+# scale, and the next scale's run would otherwise be marked dirty by the one before).
+NOT_CODE = ("bench/results",)
+
+
+def code_version(full: bool = False) -> str:
+    """The git commit of the code that ran (12 hex digits, or all 40 with `full`; with -dirty
+    for uncommitted changes to tracked files other than NOT_CODE), else the package version."""
     try:
-        commit = subprocess.run(["git", "-C", str(REPO_ROOT), "rev-parse", "--short=12", "HEAD"],
+        commit = subprocess.run(["git", "-C", str(REPO_ROOT), "rev-parse", *([] if full else ["--short=12"]), "HEAD"],
                                 capture_output=True, text=True, timeout=10)
         if commit.returncode == 0:
-            dirty = subprocess.run(["git", "-C", str(REPO_ROOT), "status", "--porcelain", "--untracked-files=no"],
+            dirty = subprocess.run(["git", "-C", str(REPO_ROOT), "status", "--porcelain", "--untracked-files=no",
+                                    "--", ".", *(f":!{path}" for path in NOT_CODE)],
                                    capture_output=True, text=True, timeout=10)
             return commit.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
     except (OSError, subprocess.SubprocessError):

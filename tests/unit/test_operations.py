@@ -77,6 +77,7 @@ def test_audit_log_detects_tampering(tmp_path, tamper, problem):
 def test_code_version_names_the_commit():
     version = code_version()
     assert version != "unknown" and len(version.split("-")[0]) >= 7
+    assert len(code_version(full=True).split("-")[0]) == 40 and code_version(full=True).startswith(version[:12])
 
 
 def test_sijil_audit_command_lists_and_verifies(home, capsys):

@@ -2,10 +2,10 @@
 
 import dagster as dg
 
-from assets.linkage.blocking import comparisons_per_rule, mention_features
+from assets.linkage.blocking import comparisons_per_rule
 from assets.linkage.evaluate import evaluate_clusters
 from assets.linkage.mode import link_registry
-from assets.linkage.model import load_config
+from assets.linkage.model import load_config, mention_features
 from assets.linkage.run import export_review_queue, link_households
 from assets.operations.retries import final_unless_transient, transient_retry_policy
 from assets.profiles import Profile

@@ -10,7 +10,7 @@ the recall any model can reach, measured against ground truth.
 
 from __future__ import annotations
 
-from assets.linkage.model import FEATURES_SQL, prediction_rules, rule_sql
+from assets.linkage.model import prediction_rules, rule_sql
 
 # Above this many records the comparison counts are estimated from a sample (Splink's
 # deterministic hash sample of both sides of each join), exact below it.
@@ -18,17 +18,9 @@ EXACT_COUNT_LIMIT = 200_000
 SAMPLE_PROPORTION = 0.1
 
 
-def mention_features(con, name: str = "_sijil_features", table: str = "intermediate.int_person_mentions") -> str:
-    """FEATURES_SQL's columns of every mention of `table`, computed once into the temporary
-    table `name` (its window counts take 3.5 s at 1,000,000 persons) for the blocking analysis
-    and the evaluation to share; returns `name`."""
-    con.execute(f"create or replace temp table {name} as {FEATURES_SQL.format(table=table)}")
-    return name
-
-
 def comparisons_per_rule(con, config: dict, features: str) -> list[dict]:
     """One row per prediction blocking rule: its marginal and cumulative comparisons, and the
-    cumulative comparisons per record, over `features` (FEATURES_SQL's columns: mention_features)."""
+    cumulative comparisons per record, over `features` (FEATURES_SQL's columns: model.mention_features)."""
     import duckdb
     from splink import DuckDBAPI
     from splink.blocking_analysis import count_comparisons_from_blocking_rules

@@ -22,8 +22,8 @@ from pathlib import Path
 
 from assets.catalog import table_exists
 from assets.errors import SijilError
-from assets.linkage.model import BLOCKING_ONLY_FEATURES, model_version
-from assets.linkage.run import MENTION_FEATURES, link_mentions
+from assets.linkage.model import BLOCKING_ONLY_FEATURES, mention_features, model_version
+from assets.linkage.run import MENTION_FEATURES, MENTIONS, link_mentions
 
 FEATURES_TABLE = "linkage_run_features"  # a run's features, computed once (temporary table)
 DECISIONS_FINGERPRINT_SQL = ("select count(*) || ':' || coalesce(bit_xor(hash(mention_id_l, mention_id_r, lower(decision))), 0) "
@@ -125,7 +125,7 @@ def link_registry(con, config: dict, model_path: Path, retrain: bool = False, fu
 
     # The features of every mention, computed once: the decision, the linkage (either path) and the
     # recorded state all read them (three passes over the registry before; 8 s each at 2 M mentions).
-    con.execute(f"create or replace temp table {FEATURES_TABLE} as select * from {MENTION_FEATURES}")
+    mention_features(con, FEATURES_TABLE, MENTIONS)
     try:
         decision = decide(con, config, model_path, retrain=retrain, full_relink=full_relink, features=FEATURES_TABLE)
         if incremental:

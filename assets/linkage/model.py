@@ -51,6 +51,17 @@ select
     count(*) over (partition by first_name_loose, birth_date) as same_first_name_date_records
 from {table}
 """
+
+
+def mention_features(con, name: str = "_sijil_features", table: str = "intermediate.int_person_mentions") -> str:
+    """FEATURES_SQL's columns of every mention of `table`, computed once into the temporary
+    table `name` for everything a step reads them for (its window counts take 3.5 s at 1,000,000
+    persons): the linkage's decision, linking and recorded state; the blocking analysis and the
+    evaluation. Returns `name`."""
+    con.execute(f"create or replace temp table {name} as {FEATURES_SQL.format(table=table)}")
+    return name
+
+
 # Features that only choose which pairs are compared: a new record changes them for others,
 # which must not make those others count as changed (mode.fingerprints_sql leaves them out).
 BLOCKING_ONLY_FEATURES = ("same_name_records", "same_first_name_date_records")

@@ -76,10 +76,10 @@ def prepare(source: Path, truth_dir: Path, factor: int, share: float, db: Path) 
 
 def run_step(step: str, db: Path, batch: int, training: dict) -> dict:
     """One step in this process (called by the child)."""
-    from assets.linkage.blocking import comparisons_per_rule, mention_features
+    from assets.linkage.blocking import comparisons_per_rule
     from assets.linkage.evaluate import subset_scores
     from assets.linkage.mode import link_registry
-    from assets.linkage.model import load_config
+    from assets.linkage.model import load_config, mention_features
 
     config = load_config()
     config["batch_safeguard"]["min_new_records"] = 10**9  # a benchmark, not a check of the batch

@@ -309,7 +309,8 @@ def test_a_common_first_name_and_birth_date_needs_the_fathers_and_the_family_nam
 
 
 def test_blocking_analysis_counts_comparisons_per_rule(warehouse):
-    from assets.linkage.blocking import comparisons_per_rule, mention_features
+    from assets.linkage.blocking import comparisons_per_rule
+    from assets.linkage.model import mention_features
 
     con, _ = warehouse
     config = load_config()

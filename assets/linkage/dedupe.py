@@ -95,6 +95,16 @@ def _read_file(con, path: Path, table: str, scratch: Path) -> None:
         _read_csv(con, path, table, scratch)
 
 
+def column_named(name: str, columns: list[str]) -> str | None:
+    """The file's column that `name` means: the one spelled exactly so, else the only one that
+    differs from it in surrounding spaces or letter case (a header written 'rec_id, given_name,
+    surname' names its columns ' given_name' and ' surname')."""
+    if name in columns:
+        return name
+    alike = [column for column in columns if column.strip().casefold() == name.strip().casefold()]
+    return alike[0] if len(alike) == 1 else None
+
+
 def load_records(con, inputs: list[Path], id_column: str, roles: dict[str, str], scratch: Path) -> int:
     """Table `records` (input, record_id and one text column per role) from every input file;
     the id column must be filled and unique within each file."""
@@ -109,17 +119,18 @@ def load_records(con, inputs: list[Path], id_column: str, roles: dict[str, str],
         _read_file(con, path, "input_file", scratch)
         present = [r[0] for r in con.execute("select column_name from information_schema.columns "
                                              "where table_name = 'input_file' order by ordinal_position").fetchall()]
-        missing = [c for c in [id_column, *roles.values()] if c not in present]
+        found = {name: column_named(name, present) for name in [id_column, *roles.values()]}
+        missing = [name for name, column in found.items() if column is None]
         if missing:
             raise SijilError(f"{path.name}: no column(s) {', '.join(missing)} (columns: {', '.join(present)})")
-        empty, repeated = con.execute(f"select count(*) filter (where {_quote(id_column)} is null), "
-                                      f"count({_quote(id_column)}) - count(distinct {_quote(id_column)}) "
-                                      "from input_file").fetchall()[0]
+        id_sql = _quote(found[id_column])
+        empty, repeated = con.execute(f"select count(*) filter (where {id_sql} is null), "
+                                      f"count({id_sql}) - count(distinct {id_sql}) from input_file").fetchall()[0]
         if empty or repeated:
             raise SijilError(f"{path.name}: the id column {id_column!r} must be filled and unique in each file "
                              f"({empty:,} empty, {repeated:,} repeated)")
-        values = ", ".join(_quote(roles[role]) if role in roles else "null" for role in ROLES)
-        con.execute(f"insert into records select {_literal(path.stem)}, {_quote(id_column)}, {values} from input_file")
+        values = ", ".join(_quote(found[roles[role]]) if role in roles else "null" for role in ROLES)
+        con.execute(f"insert into records select {_literal(path.stem)}, {id_sql}, {values} from input_file")
         con.execute("drop table input_file")
     return con.execute("select count(*) from records").fetchall()[0][0]
 

@@ -190,3 +190,15 @@ def test_names_and_dates_normalised_once_each_match_the_text_macros_record_by_re
     assert [r[3] for r in rows] == [dt.date(1956, 4, 9)] * 3 + [None]  # day-first, ISO, compact; 1750 implausible
     assert all(r[4] is not False and r[5] is not False and r[6] is not False for r in rows)
     assert rows[3][1] == con.execute("select sj_norm_name('فاطمة')").fetchall()[0][0]
+
+
+def test_a_mapped_column_is_found_whatever_the_spaces_around_it_or_its_case():
+    from assets.linkage.dedupe import column_named
+
+    columns = ["rec_id", " given_name", " Surname", "NAME", "name"]
+    assert column_named("rec_id", columns) == "rec_id"
+    assert column_named("given_name", columns) == " given_name"
+    assert column_named("surname", columns) == " Surname"
+    assert column_named("Name", columns) is None  # two columns differ from it only in case: neither is chosen
+    assert column_named("name", columns) == "name"  # ... unless one is spelled exactly so
+    assert column_named("postcode", columns) is None

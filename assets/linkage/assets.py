@@ -1,11 +1,13 @@
 """The Dagster linkage assets between int_person_mentions and the core marts."""
 
+from pathlib import Path
+
 import dagster as dg
 
 from assets.linkage.blocking import comparisons_per_rule
 from assets.linkage.evaluate import evaluate_clusters
 from assets.linkage.mode import link_registry
-from assets.linkage.model import load_config, mention_features
+from assets.linkage.model import load_config, mention_features, saved_config
 from assets.linkage.run import export_review_queue, link_households
 from assets.operations.retries import final_unless_transient, transient_retry_policy
 from assets.profiles import Profile
@@ -26,6 +28,11 @@ class LinkageConfig(dg.Config):
     # predict_between) with the saved model; anything else -> a full relink.
     full_relink: bool = False  # score the whole registry again even when only new mentions arrived
     incremental: bool = False  # insist on the incremental path (an error, with the reason, when it is not possible)
+
+
+def saved_model_path() -> Path:
+    """Where the trained linkage model is kept (its JSON, under SIJIL_HOME)."""
+    return get_settings().home / "linkage" / "linkage_model.json"
 
 
 def build_linkage_assets(profile: Profile) -> list:
@@ -56,7 +63,7 @@ def build_linkage_assets(profile: Profile) -> list:
     @final_unless_transient
     def link_person_mentions(context: dg.AssetExecutionContext, config: LinkageConfig, warehouse: Warehouse):
         settings = get_settings()
-        model_path = settings.home / "linkage" / "linkage_model.json"
+        model_path = saved_model_path()
         review_csv = settings.home / "linkage" / "review_queue.csv"
         with warehouse.connect() as con:
             decision, result = link_registry(con, load_config(), model_path, retrain=config.retrain,
@@ -123,7 +130,7 @@ def build_linkage_assets(profile: Profile) -> list:
                           "(linkage.evaluation).\n\nدقة الربط مقابل الحقيقة المعروفة.")
     @final_unless_transient
     def evaluation(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
-        config = load_config()
+        config = saved_config(load_config(), saved_model_path())
         with warehouse.connect() as con:
             features = mention_features(con)
             cost = comparisons_per_rule(con, config, features)

@@ -33,9 +33,10 @@ IRRECONCILABLE_BIRTH_DATES = """(
 
 
 def birth_dates_conflict_sql(a: str, b: str, config: dict) -> str:
-    """SQL that is true when the records aliased `a` and `b` cannot be one person."""
-    years = int(config["conflicts"]["birth_years_apart"])
-    return IRRECONCILABLE_BIRTH_DATES.format(a=a, b=b, years=years)
+    """SQL that is true when the records aliased `a` and `b` cannot be one person (never, when
+    birth_years_apart is null: birth dates that do not tell people apart, model.config_for_model)."""
+    years = config["conflicts"]["birth_years_apart"]
+    return "false" if years is None else IRRECONCILABLE_BIRTH_DATES.format(a=a, b=b, years=int(years))
 
 
 def split_conflicting_clusters(work, clusters: str, edges: str, nodes: str, auto: float, config: dict) -> str:

@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from assets.errors import SijilError
 from assets.linkage.conflicts import birth_dates_conflict_sql, connected_groups, split_conflicting_clusters
-from assets.linkage.model import model_version
+from assets.linkage.model import config_for_model, model_version
 from assets.linkage.resources import PhaseClock, work_connection
 from assets.catalog import table_exists
 from assets.linkage.run import MENTION_FEATURES, MENTIONS, reasons_sql, stop_if_large_batch
@@ -67,6 +67,7 @@ def link_new_mentions(con: duckdb.DuckDBPyConnection, config: dict, model_path: 
     if saved.get("sijil_model_version") != model_version(config):
         raise SijilError("config/linkage.yaml or the name rules changed since the model was trained: "
                          "run a full linkage (it retrains) instead of an incremental one")
+    config = config_for_model(config, saved["splink_settings"])  # the conflicts the trained model leaves in force
     clock = PhaseClock()
     registry = con.sql(f"""
         select f.*, c.mention_id is null as is_new

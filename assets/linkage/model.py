@@ -224,15 +224,66 @@ def settings(config: dict):
     )
 
 
+# The comparisons on whose disagreement a rule takes two records for two people (the national
+# number: numbers_agree; the birth date: conflicts), if the trained model finds that holds in
+# these records (config/linkage.yaml, `vetoes`).
+VETOES = ("national_id", "birth_date")
+
+
+def unreliable_fields(splink_settings: dict, config: dict) -> list[str]:
+    """The comparisons of VETOES on which, by the trained model, one person's records disagree
+    more often than config's vetoes.max_m: the m probability of the comparison's last level
+    ("All other comparisons"), the share of matching pairs whose values are neither equal nor
+    one slip apart."""
+    limit = float(config["vetoes"]["max_m"])
+    unreliable = []
+    for comparison in splink_settings["comparisons"]:
+        if comparison["output_column_name"] in VETOES:
+            m = comparison["comparison_levels"][-1].get("m_probability")
+            if m is not None and m > limit:
+                unreliable.append(comparison["output_column_name"])
+    return sorted(unreliable)
+
+
+def config_for_model(config: dict, splink_settings: dict) -> dict:
+    """`config` with the vetoes the model finds unreliable lifted: national numbers that do not
+    tell people apart stop keeping name rules from comparing two records (numbers_agree is
+    always true), and birth dates that do not stop splitting clusters (no conflicts)."""
+    lifted = unreliable_fields(splink_settings, config)
+    if not lifted:
+        return config
+    config = json.loads(json.dumps(config))
+    if "national_id" in lifted:
+        config["blocking_conditions"]["numbers_agree"] = "true"
+    if "birth_date" in lifted:
+        config["conflicts"]["birth_years_apart"] = None
+    return config
+
+
+def with_prediction_rules(splink_settings: dict, config: dict) -> dict:
+    """Trained `splink_settings` whose prediction blocking rules are config_for_model's."""
+    rules = settings(config_for_model(config, splink_settings)).create_settings_dict(sql_dialect_str="duckdb")
+    return {**splink_settings,
+            "blocking_rules_to_generate_predictions": rules["blocking_rules_to_generate_predictions"]}
+
+
+def saved_config(config: dict, model_path: Path) -> dict:
+    """config_for_model for the model saved at `model_path` (config itself when there is none)."""
+    if not model_path.exists():
+        return config
+    return config_for_model(config, json.loads(model_path.read_text(encoding="utf-8"))["splink_settings"])
+
+
 def model_version(config: dict) -> str:
-    """Version of a model: its Splink settings (comparisons, blocking), training settings, and
-    the features it reads (their SQL and the name rules behind them). A change to any of
-    them retrains; new data alone does not."""
+    """Version of a model: its Splink settings (comparisons, blocking), training settings, the
+    vetoes it may lift (its saved blocking rules depend on them), and the features it reads
+    (their SQL and the name rules behind them). A change to any of them retrains; new data
+    alone does not."""
     from assets.text.duckdb_sql import macros_sql
 
     splink_settings = settings(config).create_settings_dict(sql_dialect_str="duckdb")
-    text = json.dumps({"splink": splink_settings, "training": config["training"], "features": FEATURES_SQL,
-                       "name_rules": macros_sql()}, sort_keys=True, default=str)
+    text = json.dumps({"splink": splink_settings, "training": config["training"], "vetoes": config["vetoes"],
+                       "features": FEATURES_SQL, "name_rules": macros_sql()}, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

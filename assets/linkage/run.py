@@ -14,7 +14,8 @@ import duckdb
 from assets.catalog import table_exists
 from assets.errors import SijilError
 from assets.linkage.conflicts import split_conflicting_clusters
-from assets.linkage.model import FEATURES_SQL, model_version, settings, train
+from assets.linkage.model import (FEATURES_SQL, model_version, saved_config, settings, train, unreliable_fields,
+                                  with_prediction_rules)
 from assets.linkage.resources import PhaseClock, work_connection
 
 MENTIONS = "intermediate.int_person_mentions"
@@ -71,13 +72,14 @@ def load_or_train(work, linker_input, config: dict, model_path: Path, retrain: b
         trainer = Linker(DuckDBAPI(connection=training_con).register(sample, table_name="training_sample"),
                          settings(config), log_level=logging.ERROR)
         train(trainer, config)
-        trained = trainer.misc.save_model_to_json()
+        trained = with_prediction_rules(trainer.misc.save_model_to_json(), config)
     linker = Linker(linker_input, trained, log_level=logging.ERROR)
     model_path.parent.mkdir(parents=True, exist_ok=True)
     model_path.write_text(json.dumps({
         "sijil_model_version": version,
         "trained_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "training_records": limit,
+        "vetoes_lifted": unreliable_fields(trained, config),
         "splink_settings": trained,
     }, indent=2, ensure_ascii=False), encoding="utf-8")
     return linker, version, True
@@ -196,6 +198,7 @@ def link_mentions(con: duckdb.DuckDBPyConnection, config: dict, model_path: Path
     db_api = DuckDBAPI(connection=work)
     mentions = db_api.register(features, table_name="mentions")
     linker, version, retrained = load_or_train(work, mentions, config, model_path, retrain, n)
+    config = saved_config(config, model_path)  # the conflicts the trained model leaves in force
     clock.lap("train" if retrained else "load_model")
     thresholds = config["thresholds"]
     predictions = linker.inference.predict(threshold_match_probability=float(thresholds["review"]))

@@ -711,3 +711,26 @@ def test_a_new_record_linking_two_registered_persons_merges_them_unless_they_can
         assert (result.merged_persons, result.bridges) == (0, 1)
         assert con.execute("select count(*) from linkage.review_queue where 'late:5' in (mention_id_l, mention_id_r)"
                            ).fetchall()[0][0] >= 1
+
+
+def test_a_veto_is_lifted_only_where_the_trained_model_finds_it_unreliable():
+    """config vetoes.max_m: a national number or birth date on which one person's records disagree
+    more often than that (the m of the comparison's last level) no longer proves two people."""
+    from assets.linkage.conflicts import birth_dates_conflict_sql
+    from assets.linkage.model import config_for_model, unreliable_fields
+
+    def trained(id_m: float, date_m: float) -> dict:
+        return {"comparisons": [
+            {"output_column_name": "national_id", "comparison_levels": [{}, {"m_probability": 1 - id_m}, {"m_probability": id_m}]},
+            {"output_column_name": "birth_date", "comparison_levels": [{}, {"m_probability": 1 - date_m}, {"m_probability": date_m}]},
+            {"output_column_name": "first_name", "comparison_levels": [{}, {"m_probability": 0.5}, {"m_probability": 0.5}]},
+        ]}
+
+    config = load_config()
+    assert unreliable_fields(trained(0.0013, 1e-12), config) == [] and config_for_model(config, trained(0.0013, 1e-12)) is config
+    lifted = config_for_model(config, trained(0.067, 1e-12))
+    assert lifted["blocking_conditions"]["numbers_agree"] == "true" and lifted["conflicts"] == config["conflicts"]
+    assert config["blocking_conditions"]["numbers_agree"] != "true"  # the configuration itself is left as it was
+    dates_lifted = config_for_model(config, trained(0.0013, 0.047))
+    assert birth_dates_conflict_sql("a", "b", dates_lifted) == "false"
+    assert birth_dates_conflict_sql("a", "b", config) != "false"

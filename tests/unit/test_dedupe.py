@@ -246,10 +246,10 @@ def test_a_file_whose_numbers_are_often_wrong_is_linked_by_the_rest_of_its_recor
     clusters["person"] = clusters.record_id.map(people)
     predicted, actual = _pairs(clusters, "cluster_id"), _pairs(clusters, "person")
     precision, recall = len(predicted & actual) / len(predicted), len(predicted & actual) / len(actual)
-    assert precision >= 0.99 and recall >= 0.85, (precision, recall)
+    assert precision >= 0.99 and recall >= 0.9, (precision, recall)
     wrong_number = {(f"rec-{p}-dup-0", f"rec-{p}-org") for p in range(0, 400, 3)}
     if corrupt_ids:
-        assert len(predicted & wrong_number) >= 0.6 * len(wrong_number), len(predicted & wrong_number) / len(wrong_number)
+        assert len(predicted & wrong_number) >= 0.85 * len(wrong_number), len(predicted & wrong_number) / len(wrong_number)
 
 
 def test_a_mapped_column_is_found_whatever_the_spaces_around_it_or_its_case():

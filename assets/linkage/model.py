@@ -105,6 +105,12 @@ def blocking_rules(config: dict) -> list:
     return [_rule(r) for r in prediction_rules(config)]
 
 
+# A given name written in the family name's place and the family name in the given name's (a
+# form filled in the other order, a list that writes the family name first): the first name and
+# the lineage each have a level for it, so that neither reads it as a disagreement.
+SWAPPED_FIRST_AND_FAMILY = "first_s_l = family_s_r and family_s_l = first_s_r"
+
+
 def comparisons() -> list:
     """The model's comparisons, from Splink's comparison library."""
     import splink.comparison_level_library as cll
@@ -142,6 +148,7 @@ def comparisons() -> list:
                             label_for_charts="close spelling"),
             cll.CustomLevel("jaro_winkler_similarity(first_loose_l, first_loose_r) >= 0.85", label_for_charts="close skeleton"),
             cll.CustomLevel("first_s_l = father_s_r and father_s_l = first_s_r", label_for_charts="first and father swapped"),
+            cll.CustomLevel(SWAPPED_FIRST_AND_FAMILY, label_for_charts="first and family swapped"),
             cll.ElseLevel(),
         ]),
         cl.CustomComparison(output_column_name="lineage", comparison_levels=[
@@ -161,6 +168,7 @@ def comparisons() -> list:
                             label_for_charts="family name, father's name missing"),
             cll.CustomLevel("jaro_winkler_similarity(lineage_s_l, lineage_s_r) >= 0.9", label_for_charts="close lineage"),
             cll.CustomLevel("family_s_l = family_s_r or father_s_l = father_s_r", label_for_charts="one lineage name"),
+            cll.CustomLevel(SWAPPED_FIRST_AND_FAMILY, label_for_charts="family and first swapped"),
             cll.ElseLevel(),
         ]),
         cl.CustomComparison(output_column_name="birth_date", comparison_levels=[

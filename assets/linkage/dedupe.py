@@ -27,7 +27,12 @@ from assets.text.duckdb_sql import install_text_macros
 ROLES = ("national_id", "first_name", "father_name", "grandfather_name", "family_name", "full_name", "birth_date",
          "sex", "phone", "address", "locality", "postcode", "governorate")
 # Formats tried in order; day-first forms before month-first, as registries in the region write them.
-DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%d/%m/%Y", "%d-%m-%Y", "%Y/%m/%d", "%d.%m.%Y", "%m/%d/%Y", "%d/%m/%y")
+# Month names are English ('09-Apr-1956', '9 April 1956', 'Apr 9, 1956'), in any letter case.
+DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%d/%m/%Y", "%d-%m-%Y", "%Y/%m/%d", "%d.%m.%Y", "%m/%d/%Y", "%d/%m/%y",
+                "%d-%b-%Y", "%d %b %Y", "%d %B %Y", "%b %d, %Y", "%B %d, %Y")
+# A time of day after the date, as a spreadsheet's date cell or a timestamp column reads as text
+# ('1956-04-09 00:00:00', '1956-04-09T00:00:00.000Z'): left out before the formats are tried.
+TIME_OF_DAY = r"[ T][0-9]{1,2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?[ ]*(Z|[+-][0-9]{2}:?[0-9]{2})?$"
 SNIFF_BYTES = 64 * 1024
 
 
@@ -136,7 +141,8 @@ def load_records(con, inputs: list[Path], id_column: str, roles: dict[str, str],
 
 
 def _date_sql(column: str) -> str:
-    tries = ", ".join(f"try_strptime(trim(sj_digits({column})), '{fmt}')" for fmt in DATE_FORMATS)
+    text = f"regexp_replace(trim(sj_digits({column})), '{TIME_OF_DAY}', '')"
+    tries = ", ".join(f"try_strptime({text}, '{fmt}')" for fmt in DATE_FORMATS)
     return f"try_cast(coalesce({tries}) as date)"
 
 

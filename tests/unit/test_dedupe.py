@@ -262,3 +262,27 @@ def test_a_mapped_column_is_found_whatever_the_spaces_around_it_or_its_case():
     assert column_named("Name", columns) is None  # two columns differ from it only in case: neither is chosen
     assert column_named("name", columns) == "name"  # ... unless one is spelled exactly so
     assert column_named("postcode", columns) is None
+
+
+def test_birth_dates_are_read_from_date_cells_timestamps_and_month_names(tmp_path):
+    """A spreadsheet's date cell and a Parquet timestamp read as text with a time of day
+    ('1956-04-09 00:00:00'); clerks also write month names. All are one date."""
+    import duckdb
+
+    from assets.linkage.dedupe import load_records, mentions_sql
+    from assets.text.duckdb_sql import install_text_macros
+
+    born = dt.datetime(1956, 4, 9)
+    pd.DataFrame({"ID": ["x1"], "NAME": ["Ali"], "DOB": [born]}).to_excel(tmp_path / "cells.xlsx", index=False)
+    pd.DataFrame({"ID": ["p1"], "NAME": ["Ali"], "DOB": [pd.Timestamp(born)]}).to_parquet(tmp_path / "stamps.parquet")
+    (tmp_path / "written.csv").write_text("ID,NAME,DOB\nw1,Ali,09-Apr-1956\nw2,Ali,9 April 1956\nw3,Ali,\"Apr 9, 1956\"\n"
+                                          "w4,Ali,1956-04-09T00:00:00.000Z\nw5,Ali,not a date\n", encoding="utf-8")
+    con = duckdb.connect()
+    install_text_macros(con)
+    con.execute("create schema intermediate")
+    load_records(con, [tmp_path / "cells.xlsx", tmp_path / "stamps.parquet", tmp_path / "written.csv"], "ID",
+                 {"first_name": "NAME", "birth_date": "DOB"}, tmp_path)
+    con.execute(mentions_sql(has_parts=True))
+    dates = dict(con.execute("select record_key, birth_date from intermediate.int_person_mentions").fetchall())
+    assert dates == {"x1": born.date(), "p1": born.date(), "w1": born.date(), "w2": born.date(), "w3": born.date(),
+                     "w4": born.date(), "w5": None}

@@ -1,5 +1,6 @@
 """The Dagster linkage assets between int_person_mentions and the core marts."""
 
+import json
 from pathlib import Path
 
 import dagster as dg
@@ -7,7 +8,7 @@ import dagster as dg
 from assets.linkage.blocking import comparisons_per_rule
 from assets.linkage.evaluate import evaluate_clusters
 from assets.linkage.mode import link_registry
-from assets.linkage.model import load_config, mention_features, saved_config
+from assets.linkage.model import load_config, mention_features, saved_config, unreliable_fields
 from assets.linkage.run import export_review_queue, link_households
 from assets.operations.retries import final_unless_transient, transient_retry_policy
 from assets.profiles import Profile
@@ -33,6 +34,12 @@ class LinkageConfig(dg.Config):
 def saved_model_path() -> Path:
     """Where the trained linkage model is kept (its JSON, under SIJIL_HOME)."""
     return get_settings().home / "linkage" / "linkage_model.json"
+
+
+def vetoes_lifted(model_path: Path) -> str:
+    """The vetoes the saved model lifts (model.config_for_model), for the asset's metadata."""
+    lifted = unreliable_fields(json.loads(model_path.read_text(encoding="utf-8"))["splink_settings"], load_config())
+    return ", ".join(lifted) or "none"
 
 
 def build_linkage_assets(profile: Profile) -> list:
@@ -81,7 +88,7 @@ def build_linkage_assets(profile: Profile) -> list:
             "largest_cluster": result.largest_cluster, "model_version": result.model_version,
             "new_records": result.new_records, "new_records_joined_existing": result.new_records_joined_existing,
             "model_retrained": result.retrained, "model_path": str(model_path), "profile": settings.profile,
-            "incremental": False, "linkage_mode_reason": decision.reason,
+            "incremental": False, "linkage_mode_reason": decision.reason, "vetoes_lifted": vetoes_lifted(model_path),
             "seconds_by_phase": dg.MetadataValue.json(result.seconds),
             "cpu_seconds_by_phase": dg.MetadataValue.json(result.cpu_seconds)})
         yield dg.MaterializeResult(asset_key=["linkage", "predictions"], metadata={
@@ -103,7 +110,7 @@ def build_linkage_assets(profile: Profile) -> list:
             "new_master_persons": result.new_persons, "merged_master_persons": result.merged_persons,
             "bridging_records": result.bridges,
             "model_path": str(model_path), "linkage_mode_reason": decision.reason,
-            "seconds_by_phase": dg.MetadataValue.json(result.seconds),
+            "vetoes_lifted": vetoes_lifted(model_path), "seconds_by_phase": dg.MetadataValue.json(result.seconds),
             "cpu_seconds_by_phase": dg.MetadataValue.json(result.cpu_seconds)})
         yield dg.MaterializeResult(asset_key=["linkage", "predictions"], metadata={
             "dagster/row_count": counts[2], "pairs_scored_now": result.pairs_scored})

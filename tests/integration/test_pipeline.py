@@ -157,6 +157,17 @@ def test_the_next_refresh_would_link_only_new_mentions(refreshed, con):
     assert (decision.mode, decision.new_mentions) == ("incremental", 0), decision.reason
 
 
+def test_the_registry_keeps_its_number_and_birth_date_vetoes(refreshed):
+    """The agencies' national numbers and birth dates are kept with care: the trained model finds
+    one person's records disagreeing on them far less than vetoes.max_m, and lifts neither."""
+    from assets.linkage.assets import vetoes_lifted
+
+    _, settings = refreshed
+    model = settings.home / "linkage" / "linkage_model.json"
+    assert json.loads(model.read_text(encoding="utf-8"))["vetoes_lifted"] == []
+    assert vetoes_lifted(model) == "none"
+
+
 def test_no_orphan_facts(con):
     orphans = con.execute(
         "select count(*) from core.fct_payment f left join core.dim_household h using (household_key) "

@@ -136,6 +136,7 @@ def test_files_are_read_whatever_their_delimiter_and_encoding(tmp_path):
     assert _load(tmp_path, "ID,NAME\n1,محمد\n2,فاطمة\n3,\n".encode()) == expected
     assert _load(tmp_path, "ID;NAME\n1;محمد\n2;فاطمة\n3;\n".encode("utf-8-sig")) == expected
     assert _load(tmp_path, "ID\tNAME\r\n1\tمحمد\r\n2\tفاطمة\r\n3\t\r\n".encode("cp1256")) == expected
+    assert _load(tmp_path, "ID,NAME\n1,José\n".encode("cp1252")) == [("1", "José", None)]
     # a quoted name holding the delimiter, and leading zeros kept
     assert _load(tmp_path, 'ID,NAME,DOB\n007,"Ali, Jr",1990-01-02\n'.encode(), roles={"first_name": "NAME",
                  "birth_date": "DOB"}) == [("007", "Ali, Jr", "1990-01-02")]

@@ -65,6 +65,19 @@ def test_each_encoding_is_detected_and_arabic_round_trips(tmp_path, encoding, pr
     assert report.files[0].rows_loaded == 2 and report.files[0].rows_lost == 0
 
 
+def test_a_latin_script_file_in_windows_1252_is_detected_but_not_arabic_mojibake(tmp_path):
+    """Windows-1252 (Latin-script lists: 'José Müller') is read when the text has no Arabic letter
+    and its other characters are Latin letters within words; text that is neither stays an error."""
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("ID,NAME\r\n1,José Müller\r\n2,François Lefèvre – Straße\r\n".encode("cp1252"))
+    assert detect_encoding(latin) == "cp1252"
+    assert latin.read_text(encoding=detect_encoding(latin)).splitlines()[1] == "1,José Müller"
+    noise = tmp_path / "noise.csv"
+    noise.write_bytes(b"ID,NAME\r\n1,\xbe\xbc\xbd\xd7\r\n")  # characters of Windows-1252, but no words
+    with pytest.raises(SijilError, match="noise.csv"):
+        detect_encoding(noise)
+
+
 def test_undecodable_file_is_an_error_naming_it(tmp_path):
     inbox = _inbox(tmp_path, b"ID,AMOUNT\n\x81\x8d\x8f\x90\x9d\x00\xff\n")
     with pytest.raises(SijilError, match="pay_1.csv"):

@@ -6,7 +6,7 @@ both give the same answer. Keep the source text for display; match on these form
 
 - `normalize_name`: one spelling per name, in these steps: presentation forms unfolded,
   digits to ASCII, marks and tatweel removed, letter variants folded (alef/hamza forms, taa marbuta, alef
-  maqsura, Persian and Kurdish letters), lower-case Latin, punctuation to spaces, titles and
+  maqsura, Persian and Kurdish letters; Latin letters' diacritics), lower-case Latin, punctuation to spaces, titles and
   the connector 'بن'/'ibn' dropped, compounds joined ('عبد الله' → 'عبدالله', 'al khatib' →
   'alkhatib').
 - `transliterate`: the normalised name with each Arabic letter mapped 1:1 to ASCII, so string
@@ -35,11 +35,24 @@ REMOVED = ("".join(chr(c) for c in range(0x064B, 0x0653)) + "\u0670\u0640"
            + "".join(chr(c) for c in range(0x200B, 0x2010)) + "".join(chr(c) for c in range(0x202A, 0x202F))
            + "".join(chr(c) for c in range(0x2066, 0x206A)) + "\ufeff")
 
-# Letter folds (one character to one, or to nothing).
+def _latin_folds() -> dict[str, str]:
+    """Latin letters with a diacritic → the ASCII letter under it ('é' → 'e', 'Ü' → 'U', 'ş' → 's'),
+    from Unicode's own decompositions, and the few that have none ('ø', 'ł', 'đ', 'ı')."""
+    folds = {}
+    for code in range(0x00C0, 0x0250):
+        ch = chr(code)
+        base = unicodedata.normalize("NFD", ch)[0]
+        if base != ch and base.isascii() and base.isalpha():
+            folds[ch] = base
+    return folds | {"ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ı": "i"}
+
+
+# Letter folds (one character to one, or to nothing): Arabic letter variants, and Latin letters'
+# diacritics ('José Müller' and 'Jose Muller' are one spelling; the transliteration stays ASCII).
 LETTER_FOLDS = {
     "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ة": "ه", "ى": "ي", "ؤ": "و", "ئ": "ي", "ء": "",
     "ی": "ي", "ي": "ي", "ک": "ك", "ە": "ه", "ۀ": "ه", "ھ": "ه", "پ": "ب", "چ": "ج", "ژ": "ز", "ڤ": "ف", "گ": "ك",
-}
+} | _latin_folds()
 
 
 def _presentation_forms() -> tuple[dict[str, str], dict[str, str]]:

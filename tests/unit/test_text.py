@@ -17,6 +17,8 @@ from assets.text.duckdb_sql import install_text_macros
     ("الحاج محمد", "محمد"), ("محمد بن علي", "محمد علي"),                        # titles, connector
     ("ی", "ي"), ("ک", "ك"), ("ە", "ه"), ("ﻻ", "لا"), ("ﷲ", "الله"),              # Persian/Kurdish, presentation forms
     ("م\u200bحمد", "محمد"), ("\ufeffمحمد", "محمد"),                              # zero-width, BOM
+    ("José Müller", "jose muller"), ("FRANÇOIS LEFÈVRE", "francois lefevre"),   # Latin diacritics
+    ("Øster Łukasz Şahin", "oster lukasz sahin"),
 ])
 def test_orthographic_variants_fold(variant, canonical):
     assert ar.normalize_name(variant) == canonical
@@ -72,6 +74,7 @@ def test_different_names_keep_different_skeletons():
 def test_transliteration_is_ascii_and_one_to_one():
     t = ar.transliterate("محمد الخطيب")
     assert t.isascii() and t == "mHmd AlxTyb"
+    assert ar.transliterate("Renée Ørsted Çelik") == "renee orsted celik"
     assert ar.transliterate("حسن") != ar.transliterate("هسن")
 
 
@@ -93,7 +96,7 @@ def test_name_parts_of_a_full_name():
 NASTY = ["محمد", "Mohammad", "  الحاج   عبد  الرحمن بن  علي ", "O'Neil-Smith", "ﻷحمد", "مُحَمَّد",
          "٣٤ محمد", "عائشة", "Aisha", "X", "", None, "ابو بكر الصديق", "El-Sayed", "حسين\u200f",
          "ژینا", "گلاله", "Dr. Ahmad", "=cmd()", "<script>", "بني هاني", "Abdul Rahman", "يحيى",
-         "Abid Alrahim", "عبد الرحمن الذيابات", "Taha", "abdulla"]
+         "Abid Alrahim", "عبد الرحمن الذيابات", "Taha", "abdulla", "José Müller", "ØSTERGÅRD", "Şahin-Łukasz"]
 
 
 def test_python_and_duckdb_macros_agree():

@@ -334,7 +334,8 @@ def test_a_training_pass_that_fails_leaves_every_comparison_in_the_model(warehou
     link_mentions(con, config, tmp / "model.json", retrain=True)
     saved = json.loads((tmp / "model.json").read_text(encoding="utf-8"))["splink_settings"]
     names = [c["output_column_name"] for c in saved["comparisons"]]
-    assert names == ["national_id", "first_name", "lineage", "birth_date", "contact", "location", "sex", "other_id"]
+    assert names == ["national_id", "first_name", "lineage", "birth_date", "contact", "location", "name_order", "sex",
+                     "other_id"]
 
 
 def test_a_batch_joining_existing_persons_far_more_than_usual_stops_the_run(warehouse):

@@ -5,7 +5,9 @@ Every fuzzy comparison runs on ASCII forms (DuckDB's string distances count byte
 records' columns <col>_l and <col>_r; blocking rules name them l.<col> and r.<col>.) First name and
 birth date discriminate; father, grandfather and family names are folded into one lineage
 comparison (siblings share them); the household phone counts only together with the same first
-name, so a phone shared by siblings links no one.
+name, so a phone shared by siblings links no one. Lists of given and family names only (most
+Latin-script files) may swap the two: `name_order` reads that. The national number and the birth
+date veto a link only where the trained model finds them reliable (`config_for_model`).
 """
 
 from __future__ import annotations

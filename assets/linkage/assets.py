@@ -51,7 +51,8 @@ def build_linkage_assets(profile: Profile) -> list:
                          kinds={"splink", "duckdb"},
                          description="Every person mention's master person id, stable across runs (Splink model, "
                                      "clustered at the automatic-link threshold; a cluster holding two birth dates "
-                                     "no one person has is split along its weakest links).\n\n"
+                                     "no one person has is split along its weakest links, unless the trained model "
+                                     "finds birth dates unreliable in these records: metadata vetoes_lifted).\n\n"
                                      "رقم الشخص الموحّد لكل سجل؛ تُفصل المجموعة التي تجمع تاريخَي ميلاد لا يكونان "
                                      "لشخص واحد عند أضعف روابطها."),
             dg.AssetSpec(["linkage", "predictions"], deps=[MENTIONS_KEY], group_name="linkage", kinds={"splink", "duckdb"},

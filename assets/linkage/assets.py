@@ -8,7 +8,7 @@ import dagster as dg
 from assets.linkage.blocking import comparisons_per_rule
 from assets.linkage.evaluate import evaluate_clusters
 from assets.linkage.mode import link_registry
-from assets.linkage.model import load_config, mention_features, saved_config, unreliable_fields
+from assets.linkage.model import load_config, mention_features, saved_config
 from assets.linkage.run import export_review_queue, link_households
 from assets.operations.retries import final_unless_transient, transient_retry_policy
 from assets.profiles import Profile
@@ -37,9 +37,9 @@ def saved_model_path() -> Path:
 
 
 def vetoes_lifted(model_path: Path) -> str:
-    """The vetoes the saved model lifts (model.config_for_model), for the asset's metadata."""
-    lifted = unreliable_fields(json.loads(model_path.read_text(encoding="utf-8"))["splink_settings"], load_config())
-    return ", ".join(lifted) or "none"
+    """The vetoes the saved model lifts (model.config_for_model; listed in its JSON when it was
+    trained), for the asset's metadata."""
+    return ", ".join(json.loads(model_path.read_text(encoding="utf-8"))["vetoes_lifted"]) or "none"
 
 
 def build_linkage_assets(profile: Profile) -> list:

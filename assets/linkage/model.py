@@ -12,6 +12,7 @@ date veto a link only where the trained model finds them reliable (`config_for_m
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from pathlib import Path
@@ -271,7 +272,7 @@ def config_for_model(config: dict, splink_settings: dict) -> dict:
     lifted = unreliable_fields(splink_settings, config)
     if not lifted:
         return config
-    config = json.loads(json.dumps(config))
+    config = copy.deepcopy(config)
     if "national_id" in lifted:
         config["blocking_conditions"]["numbers_agree"] = "true"
     if "birth_date" in lifted:

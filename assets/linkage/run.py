@@ -14,7 +14,7 @@ import duckdb
 from assets.catalog import table_exists
 from assets.errors import SijilError
 from assets.linkage.conflicts import split_conflicting_clusters
-from assets.linkage.model import (FEATURES_SQL, model_version, saved_config, settings, train, unreliable_fields,
+from assets.linkage.model import (FEATURES_SQL, config_for_model, model_version, settings, train, unreliable_fields,
                                   with_prediction_rules)
 from assets.linkage.resources import PhaseClock, work_connection
 
@@ -46,7 +46,8 @@ def training_sample_sql(table: str, limit: int, seed: int) -> str:
 
 
 def load_or_train(work, linker_input, config: dict, model_path: Path, retrain: bool, records: int):
-    """A Linker with trained parameters: from the saved JSON when its version matches.
+    """A Linker with trained parameters (and those parameters, Splink's settings dict): from the
+    saved JSON when its version matches.
 
     Training reads at most config's training.max_records records, a random sample chosen by
     hash (:func:`training_sample_sql`; records sampled alike keep the share of matching pairs
@@ -58,7 +59,8 @@ def load_or_train(work, linker_input, config: dict, model_path: Path, retrain: b
     if model_path.exists() and not retrain:
         saved = json.loads(model_path.read_text(encoding="utf-8"))
         if saved.get("sijil_model_version") == version:
-            return Linker(linker_input, saved["splink_settings"], log_level=logging.ERROR), version, False
+            return (Linker(linker_input, saved["splink_settings"], log_level=logging.ERROR), saved["splink_settings"],
+                    version, False)
     limit = min(int(config["training"].get("max_records") or 0) or records, records)
     # The training records in an order of their own (by hash, as the sample is chosen), so that
     # the order rows arrive in, which Splink's random sampling of u depends on, cannot change the
@@ -82,7 +84,7 @@ def load_or_train(work, linker_input, config: dict, model_path: Path, retrain: b
         "vetoes_lifted": unreliable_fields(trained, config),
         "splink_settings": trained,
     }, indent=2, ensure_ascii=False), encoding="utf-8")
-    return linker, version, True
+    return linker, trained, version, True
 
 
 def reasons_sql(linker) -> str:
@@ -197,8 +199,8 @@ def link_mentions(con: duckdb.DuckDBPyConnection, config: dict, model_path: Path
     work = work_connection(config)
     db_api = DuckDBAPI(connection=work)
     mentions = db_api.register(features, table_name="mentions")
-    linker, version, retrained = load_or_train(work, mentions, config, model_path, retrain, n)
-    config = saved_config(config, model_path)  # the conflicts the trained model leaves in force
+    linker, trained, version, retrained = load_or_train(work, mentions, config, model_path, retrain, n)
+    config = config_for_model(config, trained)  # the conflicts the trained model leaves in force
     clock.lap("train" if retrained else "load_model")
     thresholds = config["thresholds"]
     predictions = linker.inference.predict(threshold_match_probability=float(thresholds["review"]))

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import duckdb
 
+from assets.linkage.evaluate import pairwise_scores
+
 ROOT = Path(__file__).resolve().parents[2]
 SCRATCH = Path(tempfile.gettempdir()) / "sijil_dedupe_scale"
 ROLES = {"national_id": "NATIONAL_NO", "first_name": "FIRST_NAME", "father_name": "FATHER_NAME",
@@ -82,20 +84,13 @@ def main() -> None:
     wall = time.perf_counter() - started
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     con = duckdb.connect()
-    row = con.execute(f"""
-        with j as (select c.cluster_id, t.person from read_csv('{out}', all_varchar = true) c
-                   join read_parquet('{truth}') t using (record_id)),
-        pred as (select count(*) n from j group by cluster_id),
-        act as (select count(*) n from j group by person),
-        tp as (select count(*) n from j group by cluster_id, person)
-        select (select sum(n * (n - 1) / 2) from pred), (select sum(n * (n - 1) / 2) from act),
-               (select sum(n * (n - 1) / 2) from tp), (select count(*) from j)
-    """).fetchall()[0]
-    predicted, actual, tp, rows = (float(x or 0) for x in row)
-    print(json.dumps({"records": int(rows), "wall_s": round(wall, 1), "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
-                      "peak_rss_mb": round(usage.ru_maxrss / 1024), "true_pairs": int(actual),
-                      "precision": round(tp / predicted, 4) if predicted else 1.0,
-                      "recall": round(tp / actual, 4) if actual else 1.0}, indent=2))
+    scores = pairwise_scores(
+        con, f"(select record_id as mention_id, cluster_id as cluster from read_csv('{out}', all_varchar = true))",
+        f"(select record_id as mention_id, person from read_parquet('{truth}'))")
+    print(json.dumps({"records": scores["records"], "wall_s": round(wall, 1),
+                      "cpu_s": round(usage.ru_utime + usage.ru_stime, 1), "peak_rss_mb": round(usage.ru_maxrss / 1024),
+                      "true_pairs": scores["true_pairs"], "precision": round(scores["precision"], 4),
+                      "recall": round(scores["recall"], 4)}, indent=2))
 
 
 if __name__ == "__main__":

@@ -57,6 +57,11 @@ def daemon_home(tmp_path, monkeypatch):
     for name, value in env.items():
         if name.startswith("SIJIL_") or name == "DAGSTER_HOME":
             monkeypatch.setenv(name, value)
+    # As a deployment does before its services first start (README, Running it for real): the
+    # daemon and this test opening a new DAGSTER_HOME at once both stamp its SQLite schema version,
+    # and every later open fails with alembic's "more than one head present".
+    subprocess.run([str(Path(sys.executable).parent / "dagster"), "instance", "migrate"], env=env,
+                   check=True, capture_output=True)
     return home, env
 
 

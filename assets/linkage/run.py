@@ -257,6 +257,10 @@ def link_mentions(con: duckdb.DuckDBPyConnection, config: dict, model_path: Path
 
     con.register("new_clusters", work.sql("select * from new_clusters").to_arrow_table())
     con.register("scored_edges", work.sql("select * from edges").to_arrow_table())
+    # Splink's work tables (the scored pairs, the records with their term frequencies) are not
+    # needed any more: freed before the warehouse writes, which need memory of their own.
+    work.close()
+    del features, mentions, linker, predictions, components
     previous = "linkage.person_clusters" if table_exists(con, "linkage", "person_clusters") else \
         "(select null::varchar mention_id, null::varchar master_person_id where false)"
     new_records, joined_existing = check_batch(con, previous, config) if previous == "linkage.person_clusters" \
@@ -321,7 +325,6 @@ def link_mentions(con: duckdb.DuckDBPyConnection, config: dict, model_path: Path
     review = con.execute("select count(*) from linkage.review_queue").fetchall()[0][0]
     con.unregister("new_clusters")
     con.unregister("scored_edges")
-    work.close()
     clock.lap("write")
     return LinkResult(mentions=n, pairs_scored=int(counts[0]), pairs_auto=int(counts[1]), pairs_review=int(review),
                       clusters=n_clusters, largest_cluster=largest, model_version=version, retrained=retrained,

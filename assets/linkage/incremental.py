@@ -53,7 +53,7 @@ class IncrementalResult:
 
 
 def link_new_mentions(con: duckdb.DuckDBPyConnection, config: dict, model_path: Path,
-                      accept_large_batch: bool = False, features: str = MENTION_FEATURES) -> IncrementalResult:
+                      accept_large_batch: bool = False, features: pa.Table | None = None) -> IncrementalResult:
     """Link the mentions of intermediate.int_person_mentions that linkage.person_clusters does
     not hold yet; appends to linkage.person_clusters, linkage.predictions and
     linkage.review_queue. Needs a saved model of the current version. `features`: as for
@@ -69,20 +69,24 @@ def link_new_mentions(con: duckdb.DuckDBPyConnection, config: dict, model_path: 
                          "run a full linkage (it retrains) instead of an incremental one")
     config = config_for_model(config, saved["splink_settings"])  # the conflicts the trained model leaves in force
     clock = PhaseClock()
-    registry = con.sql(f"""
-        select f.*, c.mention_id is null as is_new
-        from {features} f
-        left join linkage.person_clusters c on c.mention_id = f.unique_id
-    """).to_arrow_table()
+    if features is None:
+        features = con.sql(f"select * from {MENTION_FEATURES}").to_arrow_table()
+    existing = con.sql("select mention_id, master_person_id from linkage.person_clusters").to_arrow_table()
     clock.lap("features")
     work = work_connection(config)  # bounded and spilling like the full linkage's
     try:
+        # The registry's features are read where they are (Arrow, no copy); the linked and the
+        # new mentions are views over them, but for the few new ones.
+        work.register("registry", features)
+        work.register("existing", existing)
+        work.execute("create view mentions as select r.*, x.mention_id is null as is_new "
+                     "from registry r left join existing x on x.mention_id = r.unique_id")
+        work.execute("create view linked_mentions as select * exclude (is_new) from mentions where not is_new")
         db_api = DuckDBAPI(connection=work)
-        everyone = db_api.register(registry, table_name="mentions")
+        everyone = db_api.register("mentions", table_name="everyone")
         new = db_api.register(work.sql("select * exclude (is_new) from mentions where is_new").to_arrow_table(),
                               table_name="new_mentions")
-        linked = db_api.register(work.sql("select * exclude (is_new) from mentions where not is_new").to_arrow_table(),
-                                 table_name="linked_mentions")
+        linked = db_api.register("linked_mentions", table_name="linked")
         n_new = work.execute("select count(*) from new_mentions").fetchall()[0][0]
         if n_new == 0:
             return IncrementalResult(0, 0, 0, 0, 0)
@@ -102,11 +106,14 @@ def link_new_mentions(con: duckdb.DuckDBPyConnection, config: dict, model_path: 
                    match_weight, match_probability, {reasons} as reasons
             from (select * from {between.physical_name} union all by name select * from {within.physical_name})
         """)
-        clusters = _assign(work, con, auto, config)
+        clusters = _assign(work, auto, config)
         clock.lap("cluster")
         con.register("new_clusters", clusters)
         con.register("merges", work.sql("select * from merges").to_arrow_table())
         con.register("new_edges", work.sql("select * from edges").to_arrow_table())
+        # As in the full linkage: Splink's work tables are freed before the warehouse writes.
+        work.close()
+        del features, existing, everyone, new, linked, linker, between, within
         if not accept_large_batch:
             _check_batch(con, config)
         result = _write(con, auto, n_new)
@@ -120,11 +127,12 @@ def link_new_mentions(con: duckdb.DuckDBPyConnection, config: dict, model_path: 
         work.close()
 
 
-def _assign(work, con, auto: float, config: dict):
+def _assign(work, auto: float, config: dict):
     """Each new mention's cluster: connected components of the automatic links among new
     mentions (split where they conflict, `split_conflicting_clusters`), each joined to the
     existing master person its best link to the registry points to, among those holding no
-    birth date that conflicts with the cluster's."""
+    birth date that conflicts with the cluster's. Reads `work`'s `mentions`, `edges` and
+    `existing` (linkage.person_clusters' mention and master person ids)."""
     from splink.clustering import cluster_pairwise_predictions_at_threshold
     from splink import DuckDBAPI
 
@@ -136,7 +144,6 @@ def _assign(work, con, auto: float, config: dict):
         nodes=nodes, edges="within_edges", db_api=db_api, node_id_column_name="unique_id",
         threshold_match_probability=auto)
     clusters = split_conflicting_clusters(work, components.physical_name, "within_edges", "mentions", auto, config)
-    work.register("existing", con.sql("select mention_id, master_person_id from linkage.person_clusters").to_arrow_table())
     work.execute(f"""
         create or replace table joinable as
         with to_existing as (

@@ -59,8 +59,8 @@ from {table}
 def mention_features(con, name: str = "_sijil_features", table: str = "intermediate.int_person_mentions") -> str:
     """FEATURES_SQL's columns of every mention of `table`, computed once into the temporary
     table `name` for everything a step reads them for (its window counts take 3.5 s at 1,000,000
-    persons): the linkage's decision, linking and recorded state; the blocking analysis and the
-    evaluation. Returns `name`."""
+    persons): the blocking analysis and the evaluation. (The linkage keeps them as Arrow instead,
+    which Splink's connection reads too: mode.link_registry.) Returns `name`."""
     con.execute(f"create or replace temp table {name} as {FEATURES_SQL.format(table=table)}")
     return name
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from assets.catalog import table_exists
 from assets.errors import SijilError
@@ -181,10 +182,11 @@ def export_review_queue(con, path: Path) -> int:
 
 
 def link_mentions(con: duckdb.DuckDBPyConnection, config: dict, model_path: Path, retrain: bool = False,
-                  accept_large_batch: bool = False, features: str = MENTION_FEATURES) -> LinkResult:
+                  accept_large_batch: bool = False, features: pa.Table | None = None) -> LinkResult:
     """Link every person mention in the warehouse; writes linkage.predictions,
-    linkage.person_clusters (stable ids) and linkage.review_queue. `features`: a relation of the
-    mentions' features (a run that has computed them passes its table).
+    linkage.person_clusters (stable ids) and linkage.review_queue. `features`: the mentions'
+    features (FEATURES_SQL's columns) as Arrow, when the run has computed them; else they are
+    computed here. Splink reads them where they are, without a copy.
 
     Two safeguards stop the run before anything is written: a cluster larger than
     max_cluster_size, and (unless `accept_large_batch`) a batch of new mentions that joins
@@ -193,7 +195,8 @@ def link_mentions(con: duckdb.DuckDBPyConnection, config: dict, model_path: Path
     from splink.clustering import cluster_pairwise_predictions_at_threshold
 
     clock = PhaseClock()
-    features = con.sql(f"select * from {features}").to_arrow_table()
+    if features is None:
+        features = con.sql(f"select * from {MENTION_FEATURES}").to_arrow_table()
     n = features.num_rows
     clock.lap("features")
     work = work_connection(config)

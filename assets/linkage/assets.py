@@ -141,14 +141,15 @@ def build_linkage_assets(profile: Profile) -> list:
         config = saved_config(load_config(), saved_model_path())
         with warehouse.connect() as con:
             features = mention_features(con)
-            cost = comparisons_per_rule(con, config, features)
+            con.register("_sijil_features", features)
+            cost = comparisons_per_rule(config, features)
             con.execute("create or replace table linkage.blocking_analysis as select * from (values " + ", ".join(
                 f"({i}, '{c['rule'].replace(chr(39), chr(39) * 2)}', {c['marginal_comparisons']}, "
                 f"{c['cumulative_comparisons']}, {c['comparisons_per_record']}, {c['estimated']})"
                 for i, c in enumerate(cost, start=1))
                 + ") t(rule_number, rule, marginal_comparisons, cumulative_comparisons, comparisons_per_record, estimated)")
-            scores = evaluate_clusters(con, get_settings().truth, config, features)
-            con.execute(f"drop table {features}")
+            scores = evaluate_clusters(con, get_settings().truth, config, "_sijil_features")
+            con.unregister("_sijil_features")
             if scores is not None:
                 con.execute("create or replace table linkage.evaluation as select * from (values " + ", ".join(
                     f"('{k}', {v['records']}, {v['precision']}, {v['recall']}, {v['f1']}, {v['blocking_recall']})"

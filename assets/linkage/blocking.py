@@ -10,7 +10,13 @@ the recall any model can reach, measured against ground truth.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from assets.linkage.model import prediction_rules, rule_sql
+from assets.linkage.resources import work_connection
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 # Above this many records the comparison counts are estimated from a sample (Splink's
 # deterministic hash sample of both sides of each join), exact below it.
@@ -18,18 +24,16 @@ EXACT_COUNT_LIMIT = 200_000
 SAMPLE_PROPORTION = 0.1
 
 
-def comparisons_per_rule(con, config: dict, features: str) -> list[dict]:
+def comparisons_per_rule(config: dict, features: pa.Table) -> list[dict]:
     """One row per prediction blocking rule: its marginal and cumulative comparisons, and the
     cumulative comparisons per record, over `features` (FEATURES_SQL's columns: model.mention_features)."""
-    import duckdb
     from splink import DuckDBAPI
     from splink.blocking_analysis import count_comparisons_from_blocking_rules
 
     from assets.linkage.model import blocking_rules
 
-    features = con.sql(f"select * from {features}").to_arrow_table()
     records = features.num_rows
-    work = duckdb.connect()
+    work = work_connection(config)  # bounded and spilling like the linkage's own
     try:
         sdf = DuckDBAPI(connection=work).register(features, table_name="mentions")
         counted = count_comparisons_from_blocking_rules(

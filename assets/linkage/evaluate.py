@@ -53,7 +53,7 @@ def subset_scores(con, clusters: str, truth: str, features: str | None = None, c
 
 def evaluate_clusters(con, truth_dir: Path, config: dict | None = None, features: str | None = None) -> dict | None:
     """Scores of linkage.person_clusters for each of SUBSETS; None without truth. With the
-    linkage `config` and the mentions' `features` (blocking.mention_features), each subset also
+    linkage `config` and the mentions' `features` (a relation: model.mention_features), each subset also
     gets its blocking recall."""
     records = truth_dir / "records.parquet"
     if not records.exists():

@@ -24,10 +24,10 @@ import pyarrow as pa
 
 from assets.errors import SijilError
 from assets.linkage.conflicts import birth_dates_conflict_sql, connected_groups, split_conflicting_clusters
-from assets.linkage.model import config_for_model, model_version
+from assets.linkage.model import config_for_model, mention_features, model_version
 from assets.linkage.resources import PhaseClock, work_connection
 from assets.catalog import table_exists
-from assets.linkage.run import MENTION_FEATURES, MENTIONS, reasons_sql, stop_if_large_batch
+from assets.linkage.run import MENTIONS, reasons_sql, stop_if_large_batch
 
 
 def _tf_columns(linker) -> list[str]:
@@ -70,7 +70,7 @@ def link_new_mentions(con: duckdb.DuckDBPyConnection, config: dict, model_path: 
     config = config_for_model(config, saved["splink_settings"])  # the conflicts the trained model leaves in force
     clock = PhaseClock()
     if features is None:
-        features = con.sql(f"select * from {MENTION_FEATURES}").to_arrow_table()
+        features = mention_features(con, MENTIONS)
     existing = con.sql("select mention_id, master_person_id from linkage.person_clusters").to_arrow_table()
     clock.lap("features")
     work = work_connection(config)  # bounded and spilling like the full linkage's

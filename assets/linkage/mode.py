@@ -22,8 +22,8 @@ from pathlib import Path
 
 from assets.catalog import table_exists
 from assets.errors import SijilError
-from assets.linkage.model import BLOCKING_ONLY_FEATURES, model_version
-from assets.linkage.run import MENTION_FEATURES, link_mentions
+from assets.linkage.model import BLOCKING_ONLY_FEATURES, mention_features, model_version
+from assets.linkage.run import MENTION_FEATURES, MENTIONS, link_mentions
 
 FEATURES_TABLE = "linkage_run_features"  # a run's features, computed once (an Arrow table registered as a view)
 DECISIONS_FINGERPRINT_SQL = ("select count(*) || ':' || coalesce(bit_xor(hash(mention_id_l, mention_id_r, lower(decision))), 0) "
@@ -125,9 +125,7 @@ def link_registry(con, config: dict, model_path: Path, retrain: bool = False, fu
 
     # The features of every mention, computed once: the decision, the linkage (either path) and the
     # recorded state all read them (three passes over the registry before; 8 s each at 2 M mentions).
-    # Arrow, which the warehouse connection reads as a view and Splink's connection reads too:
-    # one copy in memory (a temporary table was a second one, 0.5 GB at 2 M mentions).
-    features = con.sql(f"select * from {MENTION_FEATURES}").to_arrow_table()
+    features = mention_features(con, MENTIONS)
     con.register(FEATURES_TABLE, features)
     try:
         decision = decide(con, config, model_path, retrain=retrain, full_relink=full_relink, features=FEATURES_TABLE)

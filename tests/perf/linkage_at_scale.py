@@ -105,8 +105,9 @@ def run_step(step: str, db: Path, batch: int, training: dict) -> dict:
                    phases_wall_s=result.seconds, phases_cpu_s=result.cpu_seconds)
         con.execute("drop table held_back")
     elif step == "evaluate":
-        features = mention_features(con, "features", MENTIONS)
-        cost = comparisons_per_rule(con, config, features)
+        features = mention_features(con, MENTIONS)
+        con.register("features", features)
+        cost = comparisons_per_rule(config, features)
         out["comparisons_per_record"] = cost[-1]["comparisons_per_record"]
         con.execute("create or replace temp view clusters as "
                     "select mention_id, master_person_id as cluster from linkage.person_clusters")

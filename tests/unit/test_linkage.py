@@ -314,7 +314,7 @@ def test_blocking_analysis_counts_comparisons_per_rule(warehouse):
 
     con, _ = warehouse
     config = load_config()
-    cost = comparisons_per_rule(con, config, mention_features(con))
+    cost = comparisons_per_rule(config, mention_features(con))
     assert [c["rule"] for c in cost][0] == "l.national_id = r.national_id"
     assert len(cost) == len(prediction_rules(config))
     cumulative = [c["cumulative_comparisons"] for c in cost]

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from assets.errors import SijilError
 from assets.linkage.conflicts import birth_dates_conflict_sql, connected_groups, split_conflicting_clusters
@@ -75,12 +76,11 @@ def link_new_mentions(con: duckdb.DuckDBPyConnection, config: dict, model_path: 
     clock.lap("features")
     work = work_connection(config)  # bounded and spilling like the full linkage's
     try:
-        # The registry's features are read where they are (Arrow, no copy); the linked and the
-        # new mentions are views over them, but for the few new ones.
-        work.register("registry", features)
+        # The registry's features are read where they are: Arrow, with one column added (no
+        # copy of the others); the linked mentions are a view over them, the few new ones a table.
+        is_new = pc.invert(pc.is_in(features["unique_id"], value_set=existing["mention_id"].combine_chunks()))
+        work.register("mentions", features.append_column("is_new", is_new))
         work.register("existing", existing)
-        work.execute("create view mentions as select r.*, x.mention_id is null as is_new "
-                     "from registry r left join existing x on x.mention_id = r.unique_id")
         work.execute("create view linked_mentions as select * exclude (is_new) from mentions where not is_new")
         db_api = DuckDBAPI(connection=work)
         everyone = db_api.register("mentions", table_name="everyone")

@@ -111,7 +111,7 @@ def run_step(step: str, db: Path, batch: int, training: dict) -> dict:
         out["comparisons_per_record"] = cost[-1]["comparisons_per_record"]
         con.execute("create or replace temp view clusters as "
                     "select mention_id, master_person_id as cluster from linkage.person_clusters")
-        for name, scores in subset_scores(con, "clusters", "truth", features, config).items():
+        for name, scores in subset_scores(con, "clusters", "truth", "features", config).items():
             out[name] = {k: round(v, 4) if isinstance(v, float) else v for k, v in scores.items()}
     out["wall_s"] = round(time.perf_counter() - started, 1)
     return out

@@ -140,7 +140,7 @@ def build_linkage_assets(profile: Profile) -> list:
     def evaluation(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
         config = saved_config(load_config(), saved_model_path())
         with warehouse.connect() as con:
-            features = mention_features(con)
+            features = mention_features(con, config)
             con.register("_sijil_features", features)
             cost = comparisons_per_rule(config, features)
             con.execute("create or replace table linkage.blocking_analysis as select * from (values " + ", ".join(

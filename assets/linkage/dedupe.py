@@ -146,17 +146,18 @@ def _date_sql(column: str) -> str:
     return f"try_cast(coalesce({tries}) as date)"
 
 
-def mentions_sql(has_parts: bool, max_records_per_id: int) -> str:
+def mentions_sql(has_parts: bool) -> str:
     """SQL turning the `records` table (role columns) into the int_person_mentions shape.
 
     Names and dates repeat from record to record: each distinct name, full name, normalised
     name and date is normalised, transliterated, skeletonised or parsed once, and the records
     are joined to the results (a million records hold a few tens of thousands of names).
 
-    A national number written as one digit repeated ('0000000', '9999999999'), or carried by more
-    than `max_records_per_id` records (the linkage's max_cluster_size: more records than one
-    person may have), is a placeholder, not a person's: it is left out, and the record compared as
-    one without a number, rather than putting everyone who carries it in one block and cluster."""
+    A national number written as one digit repeated ('0000000', '9999999999') is a placeholder,
+    not a person's: it is left out, and the record compared as one without a number, rather than
+    putting everyone who carries it in one block and cluster (as staging leaves it out of the
+    registry; a number on more records than one person may have, max_records_per_number, is left out
+    by the linkage's features, model.FEATURES_SQL)."""
     parts = ("first_name", "father_name", "grandfather_name", "family_name")
     norm = {part: f"coalesce(n{i}.norm, f.p{i})" if has_parts else f"f.p{i}" for i, part in enumerate(parts, start=1)}
     part_joins = "\n".join(f"left join part_norm n{i} on n{i}.v = r.{part}" for i, part in enumerate(parts, start=1)) \
@@ -200,7 +201,8 @@ def mentions_sql(has_parts: bool, max_records_per_id: int) -> str:
     select
         d.input || ':' || d.record_id as mention_id, d.input as source, 'file' as entity, d.record_id as record_key,
         null::varchar as household_ref,
-        sj_clean_id(d.national_id, '^[0-9A-Z]{{5,20}}$') as national_id,
+        case when not sj_one_digit_repeated(sj_clean_id(d.national_id, '^[0-9A-Z]{{5,20}}$'))
+             then sj_clean_id(d.national_id, '^[0-9A-Z]{{5,20}}$') end as national_id,
         null::varchar as other_id_type, null::varchar as other_id,
         coalesce(d.full_name, concat_ws(' ', d.first_name, d.father_name, d.grandfather_name, d.family_name)) as full_name,
         d.first_name_norm, d.father_name_norm, d.grandfather_name_norm, d.family_name_norm,
@@ -218,10 +220,7 @@ def mentions_sql(has_parts: bool, max_records_per_id: int) -> str:
     from named d
     {form_joins}
     )
-    select * replace (
-        case when length(replace(national_id, left(national_id, 1), '')) > 0
-              and count(*) over (partition by national_id) <= {int(max_records_per_id)} then national_id end as national_id)
-    from mentions
+    select * from mentions
     """
 
 
@@ -254,8 +253,7 @@ def dedupe_files(inputs: list[Path], id_column: str, roles: dict[str, str], out:
         con.execute("create schema intermediate; create schema linkage")
         records = load_records(con, inputs, id_column, roles, Path(tmp))
         clock.lap("read")
-        con.execute(mentions_sql(has_parts=bool({"first_name", "family_name"} & set(roles)),
-                                 max_records_per_id=int(config["max_cluster_size"])))
+        con.execute(mentions_sql(has_parts=bool({"first_name", "family_name"} & set(roles))))
         clock.lap("normalise")
         result = link_mentions(con, config, model or Path(tmp) / "model.json", retrain=retrain)
         clock.lap("link")

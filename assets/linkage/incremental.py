@@ -71,7 +71,7 @@ def link_new_mentions(con: duckdb.DuckDBPyConnection, config: dict, model_path: 
     config = config_for_model(config, saved["splink_settings"])  # the conflicts the trained model leaves in force
     clock = PhaseClock()
     if features is None:
-        features = mention_features(con, MENTIONS)
+        features = mention_features(con, config, MENTIONS)
     existing = con.sql("select mention_id, master_person_id from linkage.person_clusters").to_arrow_table()
     clock.lap("features")
     work = work_connection(config)  # bounded and spilling like the full linkage's

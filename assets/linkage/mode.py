@@ -22,8 +22,8 @@ from pathlib import Path
 
 from assets.catalog import table_exists
 from assets.errors import SijilError
-from assets.linkage.model import BLOCKING_ONLY_FEATURES, mention_features, model_version
-from assets.linkage.run import MENTION_FEATURES, MENTIONS, link_mentions
+from assets.linkage.model import BLOCKING_ONLY_FEATURES, features_sql, mention_features, model_version
+from assets.linkage.run import MENTIONS, link_mentions
 
 FEATURES_TABLE = "linkage_run_features"  # a run's features, computed once (an Arrow table registered as a view)
 DECISIONS_FINGERPRINT_SQL = ("select count(*) || ':' || coalesce(bit_xor(hash(mention_id_l, mention_id_r, lower(decision))), 0) "
@@ -37,7 +37,7 @@ class Decision:
     new_mentions: int | None = None
 
 
-def fingerprints_sql(features: str = MENTION_FEATURES) -> str:
+def fingerprints_sql(features: str) -> str:
     """Each mention's fingerprint: a hash of the features the model compares (not of those that
     only choose the pairs, such as how many records share a name, which new records change)."""
     kept = f"(select * exclude ({', '.join(BLOCKING_ONLY_FEATURES)}) from {features})"
@@ -63,9 +63,10 @@ def decisions_fingerprint(con) -> str:
 
 
 def decide(con, config: dict, model_path: Path, retrain: bool = False, full_relink: bool = False,
-           features: str = MENTION_FEATURES) -> Decision:
+           features: str | None = None) -> Decision:
     """Whether this run can link only the new mentions, and why (or why not). `features`: the
     mentions' features, when the run has already computed them."""
+    features = features or f"({features_sql(config, MENTIONS)})"
     if retrain:
         return Decision("full", "retraining the model was asked for")
     if full_relink:
@@ -106,8 +107,9 @@ def require_incremental(decision: Decision) -> None:
         raise SijilError(f"incremental linkage is not possible: {decision.reason}; run a full linkage instead")
 
 
-def record_state(con, config: dict, model_path: Path, mode: str, features: str = MENTION_FEATURES) -> None:
-    """Remember what the registry is now linked from (run after a successful linkage)."""
+def record_state(con, config: dict, model_path: Path, mode: str, features: str) -> None:
+    """Remember what the registry is now linked from (run after a successful linkage); `features`:
+    the mentions' features the run linked."""
     con.execute(f"create or replace table linkage.linked_mentions as {fingerprints_sql(features)}")
     rows = {"model_fingerprint": model_fingerprint(model_path), "clustering_fingerprint": clustering_fingerprint(config),
             "decisions_fingerprint": decisions_fingerprint(con),
@@ -125,7 +127,7 @@ def link_registry(con, config: dict, model_path: Path, retrain: bool = False, fu
 
     # The features of every mention, computed once: the decision, the linkage (either path) and the
     # recorded state all read them (three passes over the registry before; 8 s each at 2 M mentions).
-    features = mention_features(con, MENTIONS)
+    features = mention_features(con, config, MENTIONS)
     con.register(FEATURES_TABLE, features)
     try:
         decision = decide(con, config, model_path, retrain=retrain, full_relink=full_relink, features=FEATURES_TABLE)

@@ -30,7 +30,10 @@ FEATURES_SQL = """
 select
     mention_id as unique_id,
     source as source_dataset,
-    national_id,
+    -- a number on more records than one person may have (max_records_per_number) is a form's default
+    -- or a clerk's filler, not a person's: compared as no number, rather than blocking its bearers together
+    case when count(national_id) over (partition by national_id) <= {max_records_per_number} then national_id end
+        as national_id,
     case when other_id is not null then other_id_type || ':' || other_id end as other_id,
     first_name_translit as first_t, first_name_skeleton as first_s,
     father_name_translit as father_t, father_name_skeleton as father_s,
@@ -60,12 +63,17 @@ from {table}
 """
 
 
-def mention_features(con, table: str = "intermediate.int_person_mentions") -> pa.Table:
+def features_sql(config: dict, table: str = "intermediate.int_person_mentions") -> str:
+    """FEATURES_SQL over the mentions of `table`, with the linkage config's limits."""
+    return FEATURES_SQL.format(table=table, max_records_per_number=int(config["max_records_per_number"]))
+
+
+def mention_features(con, config: dict, table: str = "intermediate.int_person_mentions") -> pa.Table:
     """FEATURES_SQL's columns of every mention of `table`, as Arrow: computed once for everything
     a step reads them for (their window counts take 3.5 s at 1,000,000 persons). The warehouse
     connection reads them as a registered view and Splink's connections read them without a
     copy; a temporary table was a second copy in memory (0.5 GB at 2 million mentions)."""
-    return con.sql(FEATURES_SQL.format(table=table)).to_arrow_table()
+    return con.sql(features_sql(config, table)).to_arrow_table()
 
 
 # Features that only choose which pairs are compared: a new record changes them for others,
@@ -306,7 +314,7 @@ def model_version(config: dict) -> str:
 
     splink_settings = settings(config).create_settings_dict(sql_dialect_str="duckdb")
     text = json.dumps({"splink": splink_settings, "training": config["training"], "vetoes": config["vetoes"],
-                       "features": FEATURES_SQL, "name_rules": macros_sql()}, sort_keys=True, default=str)
+                       "features": features_sql(config), "name_rules": macros_sql()}, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

@@ -15,12 +15,11 @@ import pyarrow as pa
 from assets.catalog import table_exists
 from assets.errors import SijilError
 from assets.linkage.conflicts import split_conflicting_clusters
-from assets.linkage.model import (FEATURES_SQL, config_for_model, mention_features, model_version, settings, train,
+from assets.linkage.model import (config_for_model, mention_features, model_version, settings, train,
                                   unreliable_fields, with_prediction_rules)
 from assets.linkage.resources import PhaseClock, work_connection
 
 MENTIONS = "intermediate.int_person_mentions"
-MENTION_FEATURES = f"({FEATURES_SQL.format(table=MENTIONS)})"  # the features the model reads, of every mention
 
 
 @dataclass
@@ -196,7 +195,7 @@ def link_mentions(con: duckdb.DuckDBPyConnection, config: dict, model_path: Path
 
     clock = PhaseClock()
     if features is None:
-        features = mention_features(con, MENTIONS)
+        features = mention_features(con, config, MENTIONS)
     n = features.num_rows
     clock.lap("features")
     work = work_connection(config)

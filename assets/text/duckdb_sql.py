@@ -107,6 +107,8 @@ def macros_sql() -> list[str]:
         """create or replace macro sj_clean_id(s, pattern) as (
             case when regexp_full_match(upper(regexp_replace(sj_digits(s), '[\\s\\-./]', '', 'g')), pattern)
                  then upper(regexp_replace(sj_digits(s), '[\\s\\-./]', '', 'g')) end)""",
+        # an identifier written as one digit (or letter) repeated: a form's default, no one's number
+        "create or replace macro sj_one_digit_repeated(s) as length(replace(s, left(s, 1), '')) = 0",
         """create or replace macro sj_clean_phone(s, country_code, pattern) as (
             with d as (select regexp_replace(sj_digits(s), '[^0-9]', '', 'g') as v)
             select case when regexp_full_match(p, pattern) then p end from (

@@ -105,7 +105,7 @@ def run_step(step: str, db: Path, batch: int, training: dict) -> dict:
                    phases_wall_s=result.seconds, phases_cpu_s=result.cpu_seconds)
         con.execute("drop table held_back")
     elif step == "evaluate":
-        features = mention_features(con, MENTIONS)
+        features = mention_features(con, config, MENTIONS)
         con.register("features", features)
         cost = comparisons_per_rule(config, features)
         out["comparisons_per_record"] = cost[-1]["comparisons_per_record"]

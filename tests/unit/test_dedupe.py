@@ -173,7 +173,7 @@ def test_names_and_dates_normalised_once_each_match_the_text_macros_record_by_re
     con.execute("update records set locality = 'Irbid', postcode = ' 21110 ', governorate = 'Irbid' where record_id = '1'")
     con.execute("update records set locality = 'إربد', postcode = '٢١١١٠', governorate = 'اربد', "
                 "address = 'شارع الجامعة' where record_id = '2'")
-    con.execute(mentions_sql(has_parts=True, max_records_per_id=60))
+    con.execute(mentions_sql(has_parts=True))
     places = con.execute("select locality_key, postcode, governorate_code, address_translit "
                          "from intermediate.int_person_mentions order by record_key").fetchall()
     # a place meets across scripts; a postal code is its digits
@@ -283,7 +283,7 @@ def test_birth_dates_are_read_from_date_cells_timestamps_and_month_names(tmp_pat
     con.execute("create schema intermediate")
     load_records(con, [tmp_path / "cells.xlsx", tmp_path / "stamps.parquet", tmp_path / "written.csv"], "ID",
                  {"first_name": "NAME", "birth_date": "DOB"}, tmp_path)
-    con.execute(mentions_sql(has_parts=True, max_records_per_id=60))
+    con.execute(mentions_sql(has_parts=True))
     dates = dict(con.execute("select record_key, birth_date from intermediate.int_person_mentions").fetchall())
     assert dates == {"x1": born.date(), "p1": born.date(), "w1": born.date(), "w2": born.date(), "w3": born.date(),
                      "w4": born.date(), "w5": None}
@@ -292,12 +292,15 @@ def test_birth_dates_are_read_from_date_cells_timestamps_and_month_names(tmp_pat
 
 def test_a_placeholder_number_is_left_out_rather_than_blocking_its_bearers_together(tmp_path):
     """'0000000' (one digit repeated) and a number on more records than one person may have
-    (max_cluster_size) are a form's default or a clerk's filler: a million-record file where a
+    (max_records_per_number) are a form's default or a clerk's filler: a million-record file where a
     third carry one would pair each of them with every other. The records keep their other roles
-    and are compared as records without a number; a number on a few records stays."""
+    and are compared as records without a number; a number on a few records stays. The first is
+    left out of the mentions (as staging leaves it out of the registry), the second by the
+    linkage's features, which the pipeline's linkage reads too."""
     import duckdb
 
     from assets.linkage.dedupe import mentions_sql
+    from assets.linkage.model import features_sql, load_config
     from assets.text.duckdb_sql import install_text_macros
 
     con = duckdb.connect()
@@ -309,7 +312,12 @@ def test_a_placeholder_number_is_left_out_rather_than_blocking_its_bearers_toget
     for column in ("father_name", "grandfather_name", "family_name", "full_name", "birth_date", "sex", "phone",
                    "address", "locality", "postcode", "governorate"):
         con.execute(f"alter table records add column {column} varchar")
-    con.execute(mentions_sql(has_parts=True, max_records_per_id=60))
-    kept = dict(con.execute("select coalesce(national_id, 'left out'), count(*) from intermediate.int_person_mentions "
-                            "group by all").fetchall())
-    assert kept == {"left out": 64, "7654321": 2, "2345678": 60}
+    con.execute(mentions_sql(has_parts=True))
+    mentioned = dict(con.execute("select coalesce(national_id, 'left out'), count(*) from intermediate.int_person_mentions "
+                                 "group by all").fetchall())
+    assert mentioned == {"left out": 3, "1234567": 61, "7654321": 2, "2345678": 60}
+    config = load_config()
+    assert config["max_records_per_number"] == 60
+    compared = dict(con.execute(f"select coalesce(national_id, 'left out'), count(*) from ({features_sql(config)}) "
+                                "group by all").fetchall())
+    assert compared == {"left out": 64, "7654321": 2, "2345678": 60}

@@ -157,6 +157,26 @@ def test_oversized_cluster_stops_the_run(warehouse):
         link_mentions(con, config, tmp / "model.json")
 
 
+def test_a_number_on_more_records_than_one_person_may_have_links_no_one(warehouse):
+    """A well-formed number a form or a clerk put on many people's records (more of them than
+    max_records_per_number) is compared as no number: the run neither merges its bearers nor stops."""
+    con, tmp = warehouse
+    con.execute("""update intermediate.int_person_mentions set national_id = '9999999990'
+                   where mention_id in (select mention_id from intermediate.int_person_mentions
+                                        where source = 'civil' order by mention_id limit 80)""")
+    config = load_config()
+    assert config["max_records_per_number"] < 80
+    config["training"]["u_max_pairs"] = 20000
+    link_mentions(con, config, tmp / "model.json")
+    bearers = con.execute("""select count(*), count(distinct c.master_person_id)
+                             from linkage.person_clusters c join intermediate.int_person_mentions m using (mention_id)
+                             where m.national_id = '9999999990'""").fetchall()[0]
+    assert bearers == (80, 80)
+    mixed = con.execute("""select count(*) from (select master_person_id, count(distinct split_part(mention_id, ':', 2)) n
+                           from linkage.person_clusters group by 1) where n > 1""").fetchall()[0][0]
+    assert mixed == 0
+
+
 def test_review_queue_names_the_evidence_and_exports_csv(warehouse):
     import pandas as pd
 
@@ -204,7 +224,7 @@ def test_a_shared_first_name_and_birth_date_alone_is_not_compared():
     numbers of their own, or a namesake without a birth date)."""
     import pandas as pd
 
-    from assets.linkage.model import FEATURES_SQL, rule_sql
+    from assets.linkage.model import features_sql, rule_sql
 
     rows = pd.DataFrame([
         _person("a", "civil", "محمد", "أحمد", "علي", "الخطيب", "1985-03-04", "M", "1000000001"),
@@ -225,7 +245,7 @@ def test_a_shared_first_name_and_birth_date_alone_is_not_compared():
     con = duckdb.connect()
     con.register("rows", rows)
     con.execute("create table m as select * replace (nullif(father_name_skeleton, '') as father_name_skeleton) from rows")
-    con.execute(f"create table f as {FEATURES_SQL.format(table='m')}")
+    con.execute(f"create table f as {features_sql(load_config(), 'm')}")
     compared = set()
     for rule in prediction_rules(load_config()):
         compared |= set(con.execute(f"select l.unique_id, r.unique_id from f l join f r "
@@ -238,9 +258,9 @@ def test_a_shared_first_name_and_birth_date_alone_is_not_compared():
 
 def _blocking_partners(con, table: str):
     """A function giving the records that some prediction rule pairs with a record of `table`."""
-    from assets.linkage.model import FEATURES_SQL, rule_sql
+    from assets.linkage.model import features_sql, rule_sql
 
-    con.execute(f"create table f as {FEATURES_SQL.format(table=table)}")
+    con.execute(f"create table f as {features_sql(load_config(), table)}")
 
     def partners(mention_id):
         found = set()
@@ -314,7 +334,7 @@ def test_blocking_analysis_counts_comparisons_per_rule(warehouse):
 
     con, _ = warehouse
     config = load_config()
-    cost = comparisons_per_rule(config, mention_features(con))
+    cost = comparisons_per_rule(config, mention_features(con, config))
     assert [c["rule"] for c in cost][0] == "l.national_id = r.national_id"
     assert len(cost) == len(prediction_rules(config))
     cumulative = [c["cumulative_comparisons"] for c in cost]

@@ -238,11 +238,11 @@ def dedupe_files(inputs: list[Path], id_column: str, roles: dict[str, str], out:
     clock = PhaseClock()
     config = load_config()
     config["training"].update(config.get("dedupe_training") or {})
-    if "national_id" not in roles:
-        # the prior from records that agree on every name part and the birth date the file has
-        agree = ["first_s", *[column for role, column in (("father_name", "father_s"), ("family_name", "family_s"),
-                                                          ("birth_date", "birth_date")) if role in roles]]
-        config["training"]["deterministic_rules"] = [" and ".join(f"l.{c} = r.{c}" for c in agree)]
+    # where no two records share a number (none mapped, say), the prior comes from records that
+    # agree on every name part and the birth date the file has
+    agree = ["first_s", *[column for role, column in (("father_name", "father_s"), ("family_name", "family_s"),
+                                                      ("birth_date", "birth_date")) if role in roles]]
+    config["training"]["deterministic_rules_without_numbers"] = [" and ".join(f"l.{c} = r.{c}" for c in agree)]
     with tempfile.TemporaryDirectory() as tmp:
         con = duckdb.connect(str(Path(tmp) / "dedupe.duckdb"))
         limits = config.get("duckdb") or {}

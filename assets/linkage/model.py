@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import yaml
 
+from assets.errors import SijilError
 from assets.settings import CONFIG_DIR
 
 if TYPE_CHECKING:
@@ -332,8 +333,14 @@ def train(linker, config: dict) -> list[str]:
     from splink.internals.exceptions import EMTrainingException
 
     t = config["training"]
-    linker.training.estimate_probability_two_random_records_match(
-        t["deterministic_rules"], recall=float(t["deterministic_recall"]))
+    for rules in (t["deterministic_rules"], t["deterministic_rules_without_numbers"]):
+        linker.training.estimate_probability_two_random_records_match(rules, recall=float(t["deterministic_recall"]))
+        if linker._settings_obj._probability_two_random_records_match > 0:
+            break
+    else:
+        raise SijilError("the linkage cannot be trained: no two records share a national number, nor the whole name "
+                         "and birth date (training.deterministic_rules and deterministic_rules_without_numbers in "
+                         "config/linkage.yaml)")
     linker.training.estimate_u_using_random_sampling(max_pairs=float(t["u_max_pairs"]), seed=int(t["seed"]),
                                                      min_count_per_level=int(t.get("u_min_count_per_level", 100)))
     skipped = []

@@ -177,6 +177,30 @@ def test_a_number_on_more_records_than_one_person_may_have_links_no_one(warehous
     assert mixed == 0
 
 
+def test_a_registry_where_no_two_records_share_a_number_is_linked_by_names_and_dates(warehouse):
+    """One agency's export loaded alone, or sources of which only one carries numbers: no pair
+    shares a national number, so the model's prior comes from records agreeing on the whole name
+    and birth date (training.deterministic_rules_without_numbers). Before, training failed with
+    Splink's 'math domain error'."""
+    con, tmp = warehouse
+    con.execute("update intermediate.int_person_mentions set national_id = null where source = 'naf'")
+    config = load_config()
+    config["training"]["u_max_pairs"] = 20000
+    link_mentions(con, config, tmp / "model.json")
+    clusters = dict(con.execute("select mention_id, master_person_id from linkage.person_clusters").fetchall())
+    assert sum(clusters[f"civil:{i}"] == clusters[f"naf:{i}"] for i in range(1, 451)) / 450 > 0.95
+    mixed = con.execute("""select count(*) from (select master_person_id, count(distinct split_part(mention_id, ':', 2)) n
+                           from linkage.person_clusters group by 1) where n > 1""").fetchall()[0][0]
+    assert mixed == 0
+
+
+def test_training_stops_with_a_clear_error_when_no_two_records_agree_on_anything(warehouse):
+    con, tmp = warehouse
+    con.execute("delete from intermediate.int_person_mentions where source = 'naf'")
+    with pytest.raises(SijilError, match="cannot be trained"):
+        link_mentions(con, load_config(), tmp / "model.json")
+
+
 def test_review_queue_names_the_evidence_and_exports_csv(warehouse):
     import pandas as pd
 

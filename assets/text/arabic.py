@@ -113,6 +113,10 @@ _alt = "|".join
 TITLE_PATTERN = f" ({_alt(TITLES)}) "
 CONNECTOR_PATTERN = f" ({_alt(CONNECTORS)}) "
 JOIN_PATTERN = f" ({_alt(sorted(JOINED_PREFIXES, key=len, reverse=True))}) (\\S)"
+# A full name written family name first, before its one comma, as in a list sorted by family
+# name ('Khatib, Mohammad Ahmad', 'الخطيب، محمد أحمد'): FAMILY_FIRST_ORDER puts it last.
+FAMILY_FIRST_PATTERN = r"^\s*([^,،]+?)\s*[,،]\s*([^,،]+?)\s*$"
+FAMILY_FIRST_ORDER = r"\2 \1"
 ARTICLE_PATTERN = " (ال|al|el)(\\S{3,})"
 # The article after a compound's first word: 'عبدالرحمن', 'abdulrahman', 'abdel rahman' → 'عبدرحمن', 'abdrahman'.
 COMPOUND_ARTICLE_PATTERN = "(^| )(عبد|ابو|بني|abd|abu|abou|bani|beni)(ال|al|el|ul|ol)(\\S{2,})"
@@ -210,8 +214,9 @@ def loose_skeleton(key: str | None) -> str | None:
 
 def name_parts(full_name: str | None) -> tuple[str | None, str | None, str | None, str | None]:
     """(first, father, grandfather, family) of a normalised full name: the first word, the
-    last word, and the middle words in order when there are enough of them."""
-    norm = normalize_name(full_name)
+    last word, and the middle words in order when there are enough of them. A name written
+    family name first before one comma is read in its usual order (FAMILY_FIRST_PATTERN)."""
+    norm = normalize_name(None if full_name is None else re.sub(FAMILY_FIRST_PATTERN, FAMILY_FIRST_ORDER, full_name))
     if norm is None:
         return (None, None, None, None)
     words = norm.split(" ")

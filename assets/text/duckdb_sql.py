@@ -5,7 +5,8 @@ other connection by `install_text_macros(con)`. Macros:
 
 - ``sj_digits(s)``: Arabic-Indic and Persian digits to ASCII;
 - ``sj_norm_name(s)``, ``sj_translit(s)``, ``sj_skeleton(s)``, ``sj_loose_skeleton(k)``: as the Python functions;
-- ``sj_name_part(full_name, i)``: part i (1 first, 2 father, 3 grandfather, 4 family);
+- ``sj_name_part(full_name, i)``: part i (1 first, 2 father, 3 grandfather, 4 family), of a name
+  written family name first before one comma in its usual order (``sj_family_last``);
 - ``sj_clean_id(s, pattern)``, ``sj_clean_phone(s, country_code, pattern)``;
 - ``sj_place(s)``: a place (address, locality, governorate) as ASCII text, normalised like a
   name and transliterated, for comparing (DuckDB's string distances count bytes);
@@ -93,16 +94,19 @@ def macros_sql() -> list[str]:
         + _translate("sj_norm_name(s)", ar.TRANSLIT),
         f"create or replace macro sj_skeleton(s) as {skeleton_sql('s')}",
         f"create or replace macro sj_loose_skeleton(k) as {loose_skeleton_sql('k')}",
+        # a full name written family name first, before one comma, in its usual order (arabic.FAMILY_FIRST_PATTERN)
+        f"create or replace macro sj_family_last(full_name) as "
+        f"regexp_replace(full_name, {_lit(ar.FAMILY_FIRST_PATTERN)}, {_lit(ar.FAMILY_FIRST_ORDER)})",
         """create or replace macro sj_name_part(full_name, i) as (
             case
-                when sj_norm_name(full_name) is null then null
-                when i = 1 then string_split(sj_norm_name(full_name), ' ')[1]
-                when i = 4 then case when len(string_split(sj_norm_name(full_name), ' ')) >= 2
-                                     then string_split(sj_norm_name(full_name), ' ')[-1] end
-                when i = 2 then case when len(string_split(sj_norm_name(full_name), ' ')) >= 3
-                                     then string_split(sj_norm_name(full_name), ' ')[2] end
-                when i = 3 then case when len(string_split(sj_norm_name(full_name), ' ')) >= 4
-                                     then string_split(sj_norm_name(full_name), ' ')[3] end
+                when sj_norm_name(sj_family_last(full_name)) is null then null
+                when i = 1 then string_split(sj_norm_name(sj_family_last(full_name)), ' ')[1]
+                when i = 4 then case when len(string_split(sj_norm_name(sj_family_last(full_name)), ' ')) >= 2
+                                     then string_split(sj_norm_name(sj_family_last(full_name)), ' ')[-1] end
+                when i = 2 then case when len(string_split(sj_norm_name(sj_family_last(full_name)), ' ')) >= 3
+                                     then string_split(sj_norm_name(sj_family_last(full_name)), ' ')[2] end
+                when i = 3 then case when len(string_split(sj_norm_name(sj_family_last(full_name)), ' ')) >= 4
+                                     then string_split(sj_norm_name(sj_family_last(full_name)), ' ')[3] end
             end)""",
         """create or replace macro sj_clean_id(s, pattern) as (
             case when regexp_full_match(upper(regexp_replace(sj_digits(s), '[\\s\\-./]', '', 'g')), pattern)

@@ -166,7 +166,8 @@ def test_names_and_dates_normalised_once_each_match_the_text_macros_record_by_re
         ('a', '1', 'محمّد', 'أحمد', null, 'الخطيب', null, '09/04/1956'),
         ('a', '2', 'محمد', 'احمد', 'علي', 'الخطيب', null, '1956-04-09'),
         ('a', '3', null, null, null, null, 'Mohammad Ahmad Ali Al-Khatib', '19560409'),
-        ('a', '4', 'فاطمة', null, null, null, 'ignored full name', '1750-01-01')
+        ('a', '4', 'فاطمة', null, null, null, 'ignored full name', '1750-01-01'),
+        ('a', '5', null, null, null, null, 'Al-Khatib, Mohammad Ahmad Ali', '1956-04-09')  -- a list sorted by family name
     ) v(input, record_id, first_name, father_name, grandfather_name, family_name, full_name, birth_date)""")
     for column in ("national_id", "sex", "phone", "address", "locality", "postcode", "governorate"):
         con.execute(f"alter table records add column {column} varchar")
@@ -187,8 +188,8 @@ def test_names_and_dates_normalised_once_each_match_the_text_macros_record_by_re
     expected_first = con.execute("select sj_norm_name('محمّد'), sj_name_part('Mohammad Ahmad Ali Al-Khatib', 1), "
                                  "sj_name_part('Mohammad Ahmad Ali Al-Khatib', 4)").fetchall()[0]
     assert rows[0][1] == rows[1][1] == expected_first[0]
-    assert (rows[2][1], rows[2][2]) == expected_first[1:]
-    assert [r[3] for r in rows] == [dt.date(1956, 4, 9)] * 3 + [None]  # day-first, ISO, compact; 1750 implausible
+    assert (rows[2][1], rows[2][2]) == expected_first[1:] == (rows[4][1], rows[4][2])
+    assert [r[3] for r in rows] == [dt.date(1956, 4, 9)] * 3 + [None, dt.date(1956, 4, 9)]  # day-first, ISO, compact; 1750 implausible
     assert all(r[4] is not False and r[5] is not False and r[6] is not False for r in rows)
     assert rows[3][1] == con.execute("select sj_norm_name('فاطمة')").fetchall()[0][0]
 

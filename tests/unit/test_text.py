@@ -91,12 +91,17 @@ def test_name_parts_of_a_full_name():
     assert ar.name_parts("محمد أحمد عبد الله الخطيب") == ("محمد", "احمد", "عبدالله", "الخطيب")
     assert ar.name_parts("محمد الخطيب") == ("محمد", None, None, "الخطيب")
     assert ar.name_parts(None) == (None, None, None, None)
+    # family name first, before one comma (a list sorted by family name)
+    assert ar.name_parts("Khatib, Mohammad Ahmad") == ("mohammad", "ahmad", None, "khatib")
+    assert ar.name_parts("الخطيب، محمد") == ("محمد", None, None, "الخطيب")
+    assert ar.name_parts("Khatib, ") == ("khatib", None, None, None)  # nothing after the comma: as written
 
 
 NASTY = ["محمد", "Mohammad", "  الحاج   عبد  الرحمن بن  علي ", "O'Neil-Smith", "ﻷحمد", "مُحَمَّد",
          "٣٤ محمد", "عائشة", "Aisha", "X", "", None, "ابو بكر الصديق", "El-Sayed", "حسين\u200f",
          "ژینا", "گلاله", "Dr. Ahmad", "=cmd()", "<script>", "بني هاني", "Abdul Rahman", "يحيى",
-         "Abid Alrahim", "عبد الرحمن الذيابات", "Taha", "abdulla", "José Müller", "ØSTERGÅRD", "Şahin-Łukasz"]
+         "Abid Alrahim", "عبد الرحمن الذيابات", "Taha", "abdulla", "José Müller", "ØSTERGÅRD", "Şahin-Łukasz",
+         "Khatib, Mohammad Ahmad", " الخطيب ، محمد أحمد علي ", "Smith, John, Jr.", "Khatib, "]
 
 
 def test_python_and_duckdb_macros_agree():

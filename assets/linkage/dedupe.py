@@ -154,10 +154,10 @@ def mentions_sql(has_parts: bool) -> str:
     are joined to the results (a million records hold a few tens of thousands of names).
 
     A national number written as one digit repeated ('0000000', '9999999999') is a placeholder,
-    not a person's: it is left out, and the record compared as one without a number, rather than
-    putting everyone who carries it in one block and cluster (as staging leaves it out of the
-    registry; a number on more records than one person may have, max_records_per_number, is left out
-    by the linkage's features, model.FEATURES_SQL)."""
+    not a person's: `sj_clean_id` leaves it out, as staging does, and the record is compared as one
+    without a number, rather than putting everyone who carries it in one block and cluster (a number
+    on more records than one person may have, max_records_per_number, is left out by the linkage's
+    features, model.FEATURES_SQL)."""
     parts = ("first_name", "father_name", "grandfather_name", "family_name")
     norm = {part: f"coalesce(n{i}.norm, f.p{i})" if has_parts else f"f.p{i}" for i, part in enumerate(parts, start=1)}
     part_joins = "\n".join(f"left join part_norm n{i} on n{i}.v = r.{part}" for i, part in enumerate(parts, start=1)) \
@@ -196,13 +196,11 @@ def mentions_sql(has_parts: bool) -> str:
                   from named)
             where v is not null
         )
-    ),
-    mentions as (
+    )
     select
         d.input || ':' || d.record_id as mention_id, d.input as source, 'file' as entity, d.record_id as record_key,
         null::varchar as household_ref,
-        case when not sj_one_digit_repeated(sj_clean_id(d.national_id, '^[0-9A-Z]{{5,20}}$'))
-             then sj_clean_id(d.national_id, '^[0-9A-Z]{{5,20}}$') end as national_id,
+        sj_clean_id(d.national_id, '^[0-9A-Z]{{5,20}}$') as national_id,
         null::varchar as other_id_type, null::varchar as other_id,
         coalesce(d.full_name, concat_ws(' ', d.first_name, d.father_name, d.grandfather_name, d.family_name)) as full_name,
         d.first_name_norm, d.father_name_norm, d.grandfather_name_norm, d.family_name_norm,
@@ -219,8 +217,6 @@ def mentions_sql(has_parts: bool) -> str:
         sj_place_key(d.locality) as locality_key, sj_postcode(d.postcode) as postcode
     from named d
     {form_joins}
-    )
-    select * from mentions
     """
 
 

@@ -228,11 +228,12 @@ def name_parts(full_name: str | None) -> tuple[str | None, str | None, str | Non
 
 
 def clean_identifier(text: str | None, pattern: str) -> str | None:
-    """An identifier with ASCII digits and no separators, or None when it breaks `pattern`."""
+    """An identifier with ASCII digits and no separators, or None when it breaks `pattern` or is
+    one digit repeated ('0000000000': a form's default, no one's number)."""
     if text is None:
         return None
     value = re.sub(r"[\s\-./]", "", text.translate(_DIGITS)).upper()
-    return value if re.fullmatch(pattern, value) else None
+    return value if re.fullmatch(pattern, value) and len(set(value)) > 1 else None
 
 
 def clean_phone(text: str | None, country_code: str, pattern: str) -> str | None:

@@ -7,7 +7,8 @@ other connection by `install_text_macros(con)`. Macros:
 - ``sj_norm_name(s)``, ``sj_translit(s)``, ``sj_skeleton(s)``, ``sj_loose_skeleton(k)``: as the Python functions;
 - ``sj_name_part(full_name, i)``: part i (1 first, 2 father, 3 grandfather, 4 family), of a name
   written family name first before one comma in its usual order (``sj_family_last``);
-- ``sj_clean_id(s, pattern)``, ``sj_clean_phone(s, country_code, pattern)``;
+- ``sj_clean_id(s, pattern)`` (null when it breaks the pattern or is one digit repeated),
+  ``sj_clean_phone(s, country_code, pattern)``;
 - ``sj_place(s)``: a place (address, locality, governorate) as ASCII text, normalised like a
   name and transliterated, for comparing (DuckDB's string distances count bytes);
   ``sj_place_key(s)``: its loose consonant skeleton, which meets across scripts (Irbid, إربد);
@@ -85,6 +86,9 @@ def loose_skeleton_sql(arg: str = "k") -> str:
     return f"nullif({expr}, '')"
 
 
+_CLEAN_ID = "upper(regexp_replace(sj_digits(s), '[\\s\\-./]', '', 'g'))"  # arabic.clean_identifier's cleaning
+
+
 def macros_sql() -> list[str]:
     """CREATE MACRO statements, in dependency order."""
     return [
@@ -97,22 +101,19 @@ def macros_sql() -> list[str]:
         # a full name written family name first, before one comma, in its usual order (arabic.FAMILY_FIRST_PATTERN)
         f"create or replace macro sj_family_last(full_name) as "
         f"regexp_replace(full_name, {_lit(ar.FAMILY_FIRST_PATTERN)}, {_lit(ar.FAMILY_FIRST_ORDER)})",
-        """create or replace macro sj_name_part(full_name, i) as (
-            case
-                when sj_norm_name(sj_family_last(full_name)) is null then null
-                when i = 1 then string_split(sj_norm_name(sj_family_last(full_name)), ' ')[1]
-                when i = 4 then case when len(string_split(sj_norm_name(sj_family_last(full_name)), ' ')) >= 2
-                                     then string_split(sj_norm_name(sj_family_last(full_name)), ' ')[-1] end
-                when i = 2 then case when len(string_split(sj_norm_name(sj_family_last(full_name)), ' ')) >= 3
-                                     then string_split(sj_norm_name(sj_family_last(full_name)), ' ')[2] end
-                when i = 3 then case when len(string_split(sj_norm_name(sj_family_last(full_name)), ' ')) >= 4
-                                     then string_split(sj_norm_name(sj_family_last(full_name)), ' ')[3] end
+        # part i of a name's words (1 first, 2 father, 3 grandfather, 4 family; arabic.name_parts)
+        """create or replace macro sj_word_part(words, i) as (
+            case when i = 1 then words[1]
+                 when i = 4 then case when len(words) >= 2 then words[-1] end
+                 when i = 2 then case when len(words) >= 3 then words[2] end
+                 when i = 3 then case when len(words) >= 4 then words[3] end
             end)""",
-        """create or replace macro sj_clean_id(s, pattern) as (
-            case when regexp_full_match(upper(regexp_replace(sj_digits(s), '[\\s\\-./]', '', 'g')), pattern)
-                 then upper(regexp_replace(sj_digits(s), '[\\s\\-./]', '', 'g')) end)""",
-        # an identifier written as one digit (or letter) repeated: a form's default, no one's number
-        "create or replace macro sj_one_digit_repeated(s) as length(replace(s, left(s, 1), '')) = 0",
+        "create or replace macro sj_name_part(full_name, i) as "
+        "sj_word_part(string_split(sj_norm_name(sj_family_last(full_name)), ' '), i)",
+        # an identifier of one digit (or letter) repeated ('0000000000') is a form's default, no one's
+        f"""create or replace macro sj_clean_id(s, pattern) as (
+            case when regexp_full_match({_CLEAN_ID}, pattern) and length(replace({_CLEAN_ID}, left({_CLEAN_ID}, 1), '')) > 0
+                 then {_CLEAN_ID} end)""",
         """create or replace macro sj_clean_phone(s, country_code, pattern) as (
             with d as (select regexp_replace(sj_digits(s), '[^0-9]', '', 'g') as v)
             select case when regexp_full_match(p, pattern) then p end from (

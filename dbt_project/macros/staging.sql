@@ -69,13 +69,14 @@
 {%- endmacro %}
 
 {% macro sj_national_id(column) -%}
-    {#- The national number in the profile's pattern, not one digit repeated ('0000000000' is a
-        form's default, no one's number) and, if the profile declares one, with a right check digit
-        (assets/text/check_digits.py); otherwise null. -#}
-    {%- set cleaned = "sj_clean_id(" ~ column ~ ", '" ~ var("national_id_pattern") ~ "')" %}
-    (case when not sj_one_digit_repeated({{ cleaned }})
-          {%- if var("national_id_check", "none") != "none" %} and sj_id_check_ok({{ cleaned }}, '{{ var("national_id_check") }}'){% endif %}
-          then {{ cleaned }} end)
+    {#- The national number in the profile's pattern, not one digit repeated (sj_clean_id) and, if
+        the profile declares one, with a right check digit (assets/text/check_digits.py); otherwise null. -#}
+    {%- if var("national_id_check", "none") == "none" %}
+    sj_clean_id({{ column }}, '{{ var("national_id_pattern") }}')
+    {%- else %}
+    (case when sj_id_check_ok(sj_clean_id({{ column }}, '{{ var("national_id_pattern") }}'), '{{ var("national_id_check") }}')
+          then sj_clean_id({{ column }}, '{{ var("national_id_pattern") }}') end)
+    {%- endif %}
 {%- endmacro %}
 
 {% macro sj_phone(column) -%}

@@ -82,6 +82,12 @@ def test_digits_identifiers_and_phones():
     assert ar.to_ascii_digits("٠١٢٣٤٥٦٧٨٩") == "0123456789"
     assert ar.clean_identifier("٩٨٧٦ ٥٤٣٢١٠", r"^[0-9]{10}$") == "9876543210"
     assert ar.clean_identifier("98765", r"^[0-9]{10}$") is None
+    assert ar.clean_identifier("٠٠٠٠ ٠٠٠٠٠٠", r"^[0-9]{10}$") is None  # one digit repeated: a form's default
+    con = duckdb.connect()
+    install_text_macros(con)
+    for text in ("٩٨٧٦ ٥٤٣٢١٠", "98765", "98-76-543210", "0000000000", "٠٠٠٠ ٠٠٠٠٠٠", "1111111111", "AAA1234567", None):
+        assert con.execute("select sj_clean_id(?, '^[0-9A-Z]{10}$')", [text]).fetchall()[0][0] == \
+            ar.clean_identifier(text, r"^[0-9A-Z]{10}$"), text
     for phone in ("+962791234567", "00962 79 123 4567", "0791234567", "791234567", "٠٧٩١٢٣٤٥٦٧"):
         assert ar.clean_phone(phone, "962", r"^07[789][0-9]{7}$") == "0791234567"
     assert ar.clean_phone("0612345678", "962", r"^07[789][0-9]{7}$") is None

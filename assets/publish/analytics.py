@@ -8,7 +8,7 @@ import duckdb
 import yaml
 
 from assets.errors import SijilError
-from assets.publish.pseudonyms import PseudonymKey
+from assets.publish.pseudonyms import PseudonymKey, attach_pseudonym_store, store_pseudonyms
 from assets.settings import CONFIG_DIR
 
 
@@ -17,36 +17,57 @@ def load_publish_config(path: Path | None = None) -> dict:
     return yaml.safe_load((path or CONFIG_DIR / "publish.yaml").read_text(encoding="utf-8"))
 
 
-def build_analytics(engineering: Path, target: Path, key: PseudonymKey, config: dict) -> dict[str, int]:
-    """Write the analytics warehouse to `target` (a new file) from the engineering warehouse."""
+def build_analytics(engineering: Path, target: Path, key: PseudonymKey, config: dict, store: Path) -> dict[str, int]:
+    """Write the analytics warehouse to `target` (a new file) from the engineering warehouse.
+    Pseudonyms come from the store at `store` (pseudonyms.attach_pseudonym_store), which first
+    gets those of the keys it has not seen."""
     if target.exists():
         target.unlink()
     con = duckdb.connect(str(target))
     try:
         key.register(con)
         con.execute(f"attach '{engineering.as_posix()}' as eng (read_only)")
+        attach_pseudonym_store(con, store)
+        selects = {table: _allowed_columns(con, table, spec) for table, spec in config["tables"].items()}
+        stored = {column: store_pseudonyms(con, column, [f"eng.{t}" for t, spec in config["tables"].items()
+                                                         if column in spec.get("pseudonymise", [])])
+                  for column in dict.fromkeys(c for spec in config["tables"].values()
+                                              for c in spec.get("pseudonymise", []))}
         counts = {}
         for table, spec in config["tables"].items():
             schema, name = table.split(".")
-            available = {r[0] for r in con.execute(
-                "select column_name from information_schema.columns where table_catalog = 'eng' "
-                "and table_schema = ? and table_name = ?", [schema, name]).fetchall()}
-            if not available:
-                raise SijilError(f"the analytics allow-list names {table}, which the warehouse does not have")
-            wanted = list(spec.get("pseudonymise", [])) + list(spec.get("columns", []))
-            missing = [c for c in wanted if c not in available]
-            if missing:
-                raise SijilError(f"config/publish.yaml: {table} has no column(s) {', '.join(missing)}")
-            select = [f'sj_pseudonym(cast("{c}" as varchar)) as "{c}"' for c in spec.get("pseudonymise", [])]
-            select += [f'"{c}"' for c in spec.get("columns", [])]
-            select += [f'{expr} as "{alias}"' for alias, expr in (spec.get("derived") or {}).items()]
+            pseudonymised = spec.get("pseudonymise", [])
+            # A key the store lacks (none should) still gets its pseudonym, never its own value.
+            select = [f'coalesce(p{i}.pseudonym, sj_pseudonym(cast(t."{c}" as varchar))) as "{c}"'
+                      for i, c in enumerate(pseudonymised)] + selects[table]
+            joins = " ".join(f'left join {stored[c]} p{i} on p{i}.original = cast(t."{c}" as varchar)'
+                             for i, c in enumerate(pseudonymised))
             con.execute(f"create schema if not exists {schema}")
-            con.execute(f'create table {schema}."{name}" as select {", ".join(select)} from eng.{schema}."{name}"')
+            con.execute(f'create table {schema}."{name}" as select {", ".join(select)} '
+                        f'from eng.{schema}."{name}" t {joins}')
             counts[table] = con.execute(f'select count(*) from {schema}."{name}"').fetchall()[0][0]
         con.execute("detach eng")
+        con.execute("detach ps")
     finally:
         con.close()
     return counts
+
+
+def _allowed_columns(con, table: str, spec: dict) -> list[str]:
+    """The copied and derived columns of `table`'s allow-list entry, as select items over `t`,
+    after checking that every listed column exists."""
+    schema, name = table.split(".")
+    available = {r[0] for r in con.execute(
+        "select column_name from information_schema.columns where table_catalog = 'eng' "
+        "and table_schema = ? and table_name = ?", [schema, name]).fetchall()}
+    if not available:
+        raise SijilError(f"the analytics allow-list names {table}, which the warehouse does not have")
+    wanted = list(spec.get("pseudonymise", [])) + list(spec.get("columns", []))
+    missing = [c for c in wanted if c not in available]
+    if missing:
+        raise SijilError(f"config/publish.yaml: {table} has no column(s) {', '.join(missing)}")
+    return [f't."{c}"' for c in spec.get("columns", [])] + [
+        f'{expr} as "{alias}"' for alias, expr in (spec.get("derived") or {}).items()]
 
 
 def leak_patterns(identifiers: dict) -> list[str]:

@@ -4,6 +4,11 @@ The key comes from SIJIL_PSEUDONYM_KEY or the file named by SIJIL_PSEUDONYM_KEY_
 from the repository. In production mode there must be one; a sample run creates a local key
 file under the data home and says so. A plain, unkeyed hash is never used: anyone could
 recompute it from a national number.
+
+The pseudonyms already computed are kept beside the key (`$SIJIL_HOME/secrets/pseudonyms.duckdb`,
+readable by the service account alone: whoever reads it can turn a pseudonym back into a key, as
+whoever holds the key can), so a refresh computes only the new keys' pseudonyms. The store
+remembers a pseudonym of a fixed text: under another key it is emptied and filled again.
 """
 
 from __future__ import annotations
@@ -57,6 +62,47 @@ class PseudonymKey:
                     || unhex(sha256((select inner_pad from sj_pseudonym_key) || encode(value)))), {KEPT_HEX_DIGITS}),
                     '{HEX_DIGITS}', '{LETTERS}')
             end""")
+
+
+STORE_CHECK_TEXT = "sijil: the key these pseudonyms were computed with"
+
+
+def pseudonym_store_path(settings: Settings) -> Path:
+    return settings.home / "secrets" / "pseudonyms.duckdb"
+
+
+def attach_pseudonym_store(con, path: Path) -> None:
+    """Attach the store of computed pseudonyms as `ps` to a connection where `sj_pseudonym` is
+    registered; empty it when its pseudonyms were computed under another key (or version). A store
+    that is not a readable DuckDB file is a cache: it is replaced by an empty one."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        con.execute(f"attach '{path.as_posix()}' as ps")
+    except duckdb.Error:
+        path.unlink(missing_ok=True)
+        con.execute(f"attach '{path.as_posix()}' as ps")
+    path.chmod(0o600)
+    check = con.execute("select sj_pseudonym(?::varchar)", [STORE_CHECK_TEXT]).fetchall()[0][0]
+    con.execute("create table if not exists ps.store_key (check_pseudonym varchar)")
+    if con.execute("select count(*) from ps.store_key where check_pseudonym = ?", [check]).fetchall()[0][0] == 0:
+        for (name,) in con.execute("select table_name from duckdb_tables() where database_name = 'ps' "
+                                   "and table_name <> 'store_key'").fetchall():
+            con.execute(f'drop table ps."{name}"')
+        con.execute("delete from ps.store_key")
+        con.execute("insert into ps.store_key values (?)", [check])
+
+
+def store_pseudonyms(con, column: str, relations: list[str]) -> str:
+    """Add to the store the pseudonyms of `column`'s values in `relations` that it lacks; returns
+    the store's table of that column (original, pseudonym). One table per column name keeps each
+    join as small as the keys it can meet (a person key never meets a payment key)."""
+    table = f'ps."{column}"'
+    con.execute(f"create table if not exists {table} (original varchar, pseudonym varchar)")
+    values = " union ".join(f'select cast("{column}" as varchar) as original from {r}' for r in relations)
+    con.execute(f"insert into {table} select original, sj_pseudonym(original) from (select distinct original "
+                f"from ({values}) where original is not null and original <> 'unknown' "
+                f"and original not in (select original from {table}))")
+    return table
 
 
 def load_key(settings: Settings) -> PseudonymKey:

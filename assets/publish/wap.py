@@ -92,10 +92,11 @@ def publish(build: Path, settings: Settings, key, config: dict) -> PublishResult
     """Swap a checked build in as the published warehouse and rebuild the analytics warehouse."""
     from assets.profiles import load_profile
     from assets.publish.analytics import build_analytics, leak_patterns, scan_for_pii
+    from assets.publish.pseudonyms import pseudonym_store_path
 
     version = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
     analytics_build = build.with_name(build.stem + ".analytics.duckdb")
-    rows = build_analytics(build, analytics_build, key, config)
+    rows = build_analytics(build, analytics_build, key, config, pseudonym_store_path(settings))
     with duckdb.connect(str(analytics_build), read_only=True) as con:
         leaks = scan_for_pii(con, leak_patterns(load_profile(settings.profile).identifiers))
     if leaks:
@@ -146,6 +147,7 @@ def discard(build: Path) -> None:
 def rollback(settings: Settings, key, config: dict, version: str | None = None) -> str:
     """Restore a kept version (default: the newest) as the published warehouse."""
     from assets.publish.analytics import build_analytics
+    from assets.publish.pseudonyms import pseudonym_store_path
 
     kept = sorted(versions_dir(settings).glob("sijil-*.duckdb"))
     if not kept:
@@ -157,7 +159,7 @@ def rollback(settings: Settings, key, config: dict, version: str | None = None) 
     staged.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(chosen, staged)
     analytics_build = staged.with_name(staged.stem + ".analytics.duckdb")
-    build_analytics(staged, analytics_build, key, config)
+    build_analytics(staged, analytics_build, key, config, pseudonym_store_path(settings))
     os.replace(staged, settings.published_warehouse)
     os.replace(analytics_build, analytics_path(settings))
     apply_access_modes(settings)

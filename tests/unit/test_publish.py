@@ -52,8 +52,6 @@ def test_the_sql_pseudonym_is_rfc_2104_hmac(secret):
     assert [key.pseudonym(v) for v in values] == got[:len(values)]
     assert con.execute("select temporary from duckdb_tables() where table_name = 'sj_pseudonym_key'").fetchall() \
         == [(True,)]  # the key is never written to the file being built
-    assert con.execute("select temporary from duckdb_tables() where table_name = 'sj_pseudonym_key'").fetchall() \
-        == [(True,)]  # the key is never written to the file being built
 
 
 def test_production_refuses_to_run_without_a_key(monkeypatch, tmp_path):
@@ -77,12 +75,63 @@ def _warehouse(path, nid="9876543210"):
 
 def test_analytics_holds_only_allowed_columns_and_no_identifiers(tmp_path):
     _warehouse(tmp_path / "eng.duckdb")
-    build_analytics(tmp_path / "eng.duckdb", tmp_path / "a.duckdb", PseudonymKey(b"k", "k1", "t"), CONFIG)
+    build_analytics(tmp_path / "eng.duckdb", tmp_path / "a.duckdb", PseudonymKey(b"k", "k1", "t"), CONFIG,
+                    tmp_path / "pseudonyms.duckdb")
     con = duckdb.connect(str(tmp_path / "a.duckdb"), read_only=True)
     assert [r[0] for r in con.execute("describe core.dim_person").fetchall()] == ["person_key", "sex", "birth_year"]
     assert scan_for_pii(con, PATTERNS) == []
     eng = duckdb.connect(str(tmp_path / "eng.duckdb"), read_only=True)
     assert scan_for_pii(eng, PATTERNS) == ["core.dim_person.national_id"]
+
+
+def test_stored_pseudonyms_are_the_keys_own_and_a_new_key_empties_the_store(tmp_path):
+    """The store of computed pseudonyms gives what the key computes, gains only the new keys'
+    pseudonyms, is private, and is emptied when the key changes (same version or not)."""
+    eng, store = tmp_path / "eng.duckdb", tmp_path / "secrets" / "pseudonyms.duckdb"
+    con = duckdb.connect(str(eng))
+    con.execute("create schema core")
+    con.execute("create table core.dim_person as select 'MP' || i as person_key, 'H' || (i // 3) as household_key "
+                "from range(50) t(i) union all select 'unknown', null")
+    con.execute("create table core.fct_payment as select 'PAY' || i as payment_key, 'MP' || (i % 60) as person_key "
+                "from range(80) t(i)")
+    con.close()
+    config = {"tables": {"core.dim_person": {"pseudonymise": ["person_key", "household_key"]},
+                         "core.fct_payment": {"pseudonymise": ["payment_key", "person_key"]}}}
+
+    def published(key: PseudonymKey) -> dict[str, list]:
+        build_analytics(eng, tmp_path / "a.duckdb", key, config, store)
+        with duckdb.connect(str(tmp_path / "a.duckdb"), read_only=True) as a:
+            return {t: sorted(a.execute(f"select * from core.{t}").fetchall(), key=str)
+                    for t in ("dim_person", "fct_payment")}
+
+    def expected(key: PseudonymKey) -> dict[str, list]:
+        with duckdb.connect() as c:
+            key.register(c)
+            c.execute(f"attach '{eng}' as eng (read_only)")
+            return {"dim_person": sorted(c.execute("select sj_pseudonym(person_key), sj_pseudonym(household_key) "
+                                                   "from eng.core.dim_person").fetchall(), key=str),
+                    "fct_payment": sorted(c.execute("select sj_pseudonym(payment_key), sj_pseudonym(person_key) "
+                                                    "from eng.core.fct_payment").fetchall(), key=str)}
+
+    def stored() -> dict[str, int]:
+        with duckdb.connect(str(store), read_only=True) as c:
+            return {t: c.execute(f'select count(*) from "{t}"').fetchall()[0][0] for t in
+                    ("person_key", "household_key", "payment_key")}
+
+    key = PseudonymKey(b"secret-1", "k1", "t")
+    assert published(key) == expected(key)
+    assert ("unknown", None) in published(key)["dim_person"]  # as sj_pseudonym leaves them
+    assert stored() == {"person_key": 60, "household_key": 17, "payment_key": 80}  # each value once; no 'unknown'
+    assert store.stat().st_mode & 0o777 == 0o600
+    with duckdb.connect(str(eng)) as con:
+        con.execute("insert into core.fct_payment values ('PAY900', 'MP900')")
+    assert published(key) == expected(key)
+    assert stored() == {"person_key": 61, "household_key": 17, "payment_key": 81}
+    for other in (PseudonymKey(b"secret-2", "k1", "t"), PseudonymKey(b"secret-2", "k2", "t")):
+        assert published(other) == expected(other) != expected(key)
+        assert stored() == {"person_key": 61, "household_key": 17, "payment_key": 81}
+    store.write_bytes(b"not a database")  # a damaged store is a cache: replaced
+    assert published(key) == expected(key)
 
 
 def test_publish_swaps_atomically_keeps_versions_and_rolls_back(tmp_path, monkeypatch):

@@ -36,9 +36,10 @@ MARTS_SELECT = "fqn:sijil.marts resource_type:snapshot"
 UPSTREAM_STEP = "dbt_upstream_assets"
 MONTHLY_SELECT = "tag:monthly"  # models partitioned by period_month (assets/operations/partitions.py)
 PARSE_STATE = "partial_parse.msgpack"  # dbt's parse state, for partial parsing
-# What the incremental staging models are made by, besides the profile: their SQL, every macro,
+# What the incremental staging models and int_person_mentions are made by, besides the profile: their SQL, every macro,
 # the project's configuration and the text functions DuckDB runs for them.
-INCREMENTAL_CODE = ("dbt_project/dbt_project.yml", "dbt_project/macros", "dbt_project/models/staging", "assets/text")
+INCREMENTAL_CODE = ("dbt_project/dbt_project.yml", "dbt_project/macros", "dbt_project/models/staging",
+                    "dbt_project/models/intermediate/int_person_mentions.sql", "assets/text")
 FINGERPRINTS_DDL = "create table if not exists audit.dbt_code_fingerprints (step varchar, fingerprint varchar)"
 LAYER_GROUPS = {"staging": "staging", "intermediate": "intermediate", "core": "core",
                 "monitoring": "monitoring", "snapshots": "snapshots"}

@@ -161,34 +161,40 @@ def test_the_refresh_after_the_next_month_is_measured_and_keeps_the_clusters_a_f
     assert "## The next month" in markdown(doc)
 
 
-def staging_tables(con) -> dict[str, list]:
-    return {t: sorted(con.execute(f'select * from staging."{t}"').fetchall(), key=repr) for (t,) in con.execute(
+def incremental_tables(con) -> dict[str, list]:
+    """The rows of every table a refresh extends rather than rebuilds: the staging tables and
+    intermediate.int_person_mentions."""
+    tables = [f'staging."{t}"' for (t,) in con.execute(
         "select table_name from information_schema.tables where table_schema = 'staging' "
-        "and table_type = 'BASE TABLE'").fetchall()}
+        "and table_type = 'BASE TABLE'").fetchall()] + ["intermediate.int_person_mentions"]
+    return {t: sorted(con.execute(f"select * from {t}").fetchall(), key=repr) for t in tables}
 
 
-def build_staging(warehouse, reference_date: str, full: bool) -> None:
-    """dbt builds the staging models of `warehouse` (incrementally, or whole), as of `reference_date`."""
+def build_incremental_models(warehouse, reference_date: str, full: bool) -> None:
+    """dbt builds the staging models and int_person_mentions of `warehouse` (incrementally, or
+    whole), as of `reference_date`."""
     from assets.profiles import load_profile
     from assets.settings import DBT_PROJECT_DIR
     from orchestration.dbt import dbt_executable, dbt_vars
 
     env = dict(os.environ, SIJIL_WAREHOUSE=str(warehouse), SIJIL_RUN_REFERENCE_DATE=reference_date)
     target = DBT_PROJECT_DIR / "target" / f"test-staging-{os.getpid()}"
-    subprocess.run([dbt_executable(), "run", "--quiet", "--select", "fqn:sijil.staging", "--target-path", str(target),
-                    "--vars", json.dumps(dbt_vars(load_profile("jordan"))), *(["--full-refresh"] if full else [])],
+    subprocess.run([dbt_executable(), "run", "--quiet", "--select", "fqn:sijil.staging int_person_mentions",
+                    "--target-path", str(target), "--vars", json.dumps(dbt_vars(load_profile("jordan"))),
+                    *(["--full-refresh"] if full else [])],
                    cwd=DBT_PROJECT_DIR, env=env, check=True)
     shutil.rmtree(target, ignore_errors=True)
 
 
-def test_staging_tables_built_row_by_row_equal_a_full_build(bench, tmp_path):
-    """The staging tables, which a refresh extends with the new rows only, hold what a full build
-    holds: after the next month; and after an entity is read again whole (new load ids) and
-    the reference date moves back before some birth dates (they become invalid)."""
+def test_tables_built_row_by_row_equal_a_full_build(bench, tmp_path):
+    """The staging tables and int_person_mentions, which a refresh extends with the new and
+    changed rows only, hold what a full build holds: after the next month; and after an entity is
+    read again whole (new load ids), a delivery is purged (its person records gone) and the
+    reference date moves back before some birth dates (they become invalid: records changed)."""
     from assets.settings import get_settings
 
     home, _ = bench
-    for case in ("after the next month", "after a reload and an earlier reference date"):
+    for case in ("after the next month", "after a reload, a purge and an earlier reference date"):
         incremental, full = tmp_path / "incremental.duckdb", tmp_path / "full.duckdb"
         shutil.copyfile(home / "warehouse" / "sijil.duckdb", incremental)
         reference = get_settings().reference_date.isoformat()  # the benchmark's refreshes'
@@ -196,17 +202,22 @@ def test_staging_tables_built_row_by_row_equal_a_full_build(bench, tmp_path):
             reference = "2020-06-30"
             with duckdb.connect(str(incremental)) as con:
                 con.execute("update raw.naf_takaful__members set _load_id = 'read again whole'")
+                purged = con.execute("delete from raw.zakat_charity__aid where _load_id = "
+                                     "(select min(_load_id) from raw.zakat_charity__aid)").fetchall()[0][0]
                 newer = con.execute(f"select count(*) from staging.stg_civil_registry__persons "
                                     f"where birth_date > date '{reference}'").fetchall()[0][0]
-                assert newer > 0
-            build_staging(incremental, reference, full=False)
+                assert newer > 0 and purged > 0
+                before = con.execute("select count(*) from intermediate.int_person_mentions").fetchall()[0][0]
+            build_incremental_models(incremental, reference, full=False)
+            with duckdb.connect(str(incremental), read_only=True) as con:
+                assert con.execute("select count(*) from intermediate.int_person_mentions").fetchall()[0][0] < before
         shutil.copyfile(incremental, full)
-        build_staging(full, reference, full=True)
+        build_incremental_models(full, reference, full=True)
         with duckdb.connect(str(incremental), read_only=True) as a, duckdb.connect(str(full), read_only=True) as b:
-            built, whole = staging_tables(a), staging_tables(b)
+            built, whole = incremental_tables(a), incremental_tables(b)
         assert built.keys() == whole.keys() and len(built) > 10, case
         for table in whole:
-            assert built[table] == whole[table], f"{case}: staging.{table}"
+            assert built[table] == whole[table], f"{case}: {table}"
 
 
 def test_sampler_sees_a_child_process_memory_and_cpu():

@@ -34,8 +34,9 @@ def test_dbt_vars_come_from_the_profile_and_the_reference_date_from_the_run(monk
 
 
 def test_staging_is_built_whole_when_the_code_that_makes_it_changes(tmp_path, monkeypatch):
-    """The upstream dbt step's fingerprint changes with a staging model, a macro, the text
-    functions or the profile's files, and not with anything else; it is recorded per warehouse."""
+    """The upstream dbt step's fingerprint changes with a staging model, int_person_mentions, a
+    macro, the text functions or the profile's files, and not with anything else; it is recorded
+    per warehouse."""
     import dataclasses
     import shutil
 
@@ -60,6 +61,7 @@ def test_staging_is_built_whole_when_the_code_that_makes_it_changes(tmp_path, mo
     assert dbt.incremental_code_fingerprint(profile) == first
     seen = {first}
     for changed in ("dbt_project/models/staging/civil_registry/stg_civil_registry__persons.sql",
+                    "dbt_project/models/intermediate/int_person_mentions.sql",
                     "dbt_project/macros/staging.sql", "assets/text/arabic.py", "profile/profile.yaml"):
         with open(code / changed, "a", encoding="utf-8") as handle:
             handle.write("\n-- changed\n")

@@ -1,18 +1,14 @@
-{{ config(materialized='table') }}
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail',
+          pre_hook="{{ sj_forget_changed_mentions() }}") }}
 
-{#- Every person record of every source the profile lists under `feeds.person_mentions`. When
-    a person appears in several rows of a source (person-month or person-year grain), the
-    latest row stands (`latest_by`). -#}
+{#- Every person record of every source, with its matching features: macros/person_mentions.sql
+    (the records, and how a refresh computes the features of the new and changed ones only). -#}
 with mentions as (
-    {{ sj_feed_union('person_mentions', [
-        ('mention_id', 'varchar', none), ('source', 'varchar', none), ('entity', 'varchar', none),
-        ('record_key', 'varchar', none), ('household_ref', 'varchar', 'null'), ('national_id', 'varchar', none),
-        ('other_id_type', 'varchar', 'null'), ('other_id', 'varchar', 'null'), ('full_name', 'varchar', none),
-        ('first_name_norm', 'varchar', none), ('father_name_norm', 'varchar', none),
-        ('grandfather_name_norm', 'varchar', none), ('family_name_norm', 'varchar', none),
-        ('birth_date', 'date', none), ('sex', 'varchar', none), ('phone', 'varchar', 'null'),
-        ('governorate_code', 'varchar', 'null'), ('address', 'varchar', 'null'), ('locality', 'varchar', 'null'),
-        ('postcode', 'varchar', 'null')]) }}
+    select current_row.*
+    from ({{ sj_person_mention_rows() }}) as current_row
+    {%- if is_incremental() %}
+    where (mention_id, _mention_hash) not in (select (mention_id, _mention_hash) from {{ this }})
+    {%- endif %}
 ),
 
 -- The name keys are computed once per distinct name, not once per row: a country's names
@@ -32,7 +28,7 @@ names as (
 
 features as (
     select
-        m.* replace (sj_postcode(m.postcode) as postcode),
+        m.* exclude (_mention_hash) replace (sj_postcode(m.postcode) as postcode),
         sj_place(m.address) as address_translit,
         sj_place(m.locality) as locality_translit,
         sj_place_key(m.locality) as locality_key,
@@ -51,13 +47,13 @@ features as (
         nullif(concat_ws(' ', m.first_name_norm, m.father_name_norm, m.grandfather_name_norm, m.family_name_norm), '') as full_name_norm,
         case when regexp_matches(coalesce(m.first_name_norm, '') || coalesce(m.family_name_norm, ''), '[ء-ي]')
              then 'ar' else 'latin' end as name_script,
-        (month(m.birth_date) = 1 and day(m.birth_date) = 1) as birth_date_is_jan1
+        (month(m.birth_date) = 1 and day(m.birth_date) = 1) as birth_date_is_jan1,
+        m._mention_hash
     from mentions m
     left join names n1 on n1.name = m.first_name_norm
     left join names n2 on n2.name = m.father_name_norm
     left join names n3 on n3.name = m.grandfather_name_norm
     left join names n4 on n4.name = m.family_name_norm
-    where m.first_name_norm is not null or m.national_id is not null
 )
 
 select * from features

@@ -65,6 +65,7 @@ class PseudonymKey:
 
 
 STORE_CHECK_TEXT = "sijil: the key these pseudonyms were computed with"
+DUCKDB_MAGIC = b"DUCK"  # bytes 8 to 12 of every DuckDB database file
 
 
 def pseudonym_store_path(settings: Settings) -> Path:
@@ -73,14 +74,18 @@ def pseudonym_store_path(settings: Settings) -> Path:
 
 def attach_pseudonym_store(con, path: Path) -> None:
     """Attach the store of computed pseudonyms as `ps` to a connection where `sj_pseudonym` is
-    registered; empty it when its pseudonyms were computed under another key (or version). A store
-    that is not a readable DuckDB file is a cache: it is replaced by an empty one."""
+    registered; empty it when its pseudonyms were computed under another key (or version). A file
+    there that is not a DuckDB database (damaged, overwritten) is replaced by an empty store; a
+    database that cannot be opened (held by another process) stops the publish and says so."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if path.exists():
+        with path.open("rb") as handle:
+            if handle.read(12)[8:12] != DUCKDB_MAGIC:
+                path.unlink()
     try:
         con.execute(f"attach '{path.as_posix()}' as ps")
-    except duckdb.Error:
-        path.unlink(missing_ok=True)
-        con.execute(f"attach '{path.as_posix()}' as ps")
+    except duckdb.Error as exc:
+        raise SijilError(f"the pseudonym store {path} cannot be opened ({exc}); nothing was published") from exc
     path.chmod(0o600)
     check = con.execute("select sj_pseudonym(?::varchar)", [STORE_CHECK_TEXT]).fetchall()[0][0]
     con.execute("create table if not exists ps.store_key (check_pseudonym varchar)")

@@ -132,6 +132,14 @@ def test_stored_pseudonyms_are_the_keys_own_and_a_new_key_empties_the_store(tmp_
         assert stored() == {"person_key": 61, "household_key": 17, "payment_key": 81}
     store.write_bytes(b"not a database")  # a damaged store is a cache: replaced
     assert published(key) == expected(key)
+    held = duckdb.connect(str(store))  # another process holding it would be refused the same way
+    try:
+        with pytest.raises(SijilError, match="pseudonym store .* cannot be opened"):
+            build_analytics(eng, tmp_path / "a.duckdb", key, config, store)
+    finally:
+        held.close()
+    assert published(key) == expected(key)  # the store was left as it was
+    assert stored() == {"person_key": 61, "household_key": 17, "payment_key": 81}
 
 
 def test_publish_swaps_atomically_keeps_versions_and_rolls_back(tmp_path, monkeypatch):

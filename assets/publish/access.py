@@ -1,7 +1,8 @@
 """Who may open which file: the operating system's permissions are Sijil's access control.
 
-The engineering warehouse (names, national numbers, phones), its kept versions, the builds and
-the working copy are readable by the service account alone. The analytics warehouse and the
+The engineering warehouse (names, national numbers, phones), its kept versions, the builds, the
+working copy and the secrets folder (a generated pseudonymisation key, the pseudonym store) are
+readable by the service account alone. The analytics warehouse and the
 reports are what M&E officers open: readable by every account on the machine, writable by
 none but the service account (and every reader opens the analytics file read-only). An
 analyst's account can therefore reach `analytics.duckdb` but not `sijil.duckdb`.
@@ -35,6 +36,7 @@ def _private_tree(directory: Path) -> None:
 
 def apply_access_modes(settings: Settings) -> None:
     """Set the modes above on the published files; called after every publish and rollback."""
+    from assets.publish.pseudonyms import pseudonym_store_path
     from assets.publish.wap import analytics_path, builds_dir, reports_path, versions_dir
 
     warehouse_dir = settings.published_warehouse.parent
@@ -42,7 +44,7 @@ def apply_access_modes(settings: Settings) -> None:
     for path in warehouse_dir.glob(settings.published_warehouse.name + "*"):  # the file and any .wal
         _chmod(path, PRIVATE_FILE)
     _chmod(warehouse_dir / "refresh.lock", PRIVATE_FILE)
-    for directory in (versions_dir(settings), builds_dir(settings)):
+    for directory in (versions_dir(settings), builds_dir(settings), pseudonym_store_path(settings).parent):
         _private_tree(directory)
     if settings.warehouse.parent != warehouse_dir and settings.warehouse.parent.parent == warehouse_dir:
         _private_tree(settings.warehouse.parent)  # the UI's working copy (data/warehouse/work/)

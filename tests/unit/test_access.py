@@ -16,7 +16,7 @@ import duckdb
 import pytest
 
 from assets.publish.access import PRIVATE_DIR, PRIVATE_FILE, SHARED_FILE
-from assets.publish.pseudonyms import PseudonymKey
+from assets.publish.pseudonyms import load_key, pseudonym_store_path
 from assets.publish.wap import analytics_path, begin_build, publish, rollback, versions_dir
 from assets.settings import get_settings
 
@@ -26,7 +26,7 @@ CONFIG = {"keep_versions": 2, "tables": {"core.dim_person": {"pseudonymise": ["p
 ANALYST = r'''
 import json, os, sys
 import duckdb
-eng, analytics, versions = sys.argv[1:4]
+eng, analytics, versions, store = sys.argv[1:5]
 out = {}
 def attempt(name, action):
     try:
@@ -50,12 +50,16 @@ def read_engineering_bytes():
         return len(fh.read(16))
 def list_versions():
     return os.listdir(versions)
+def read_pseudonym_store():
+    with open(store, "rb") as fh:
+        return len(fh.read(16))
 attempt("read_analytics", read_analytics)
 attempt("write_through_read_only", write_read_only)
 attempt("open_analytics_for_writing", open_analytics_for_writing)
 attempt("read_engineering", read_engineering)
 attempt("read_engineering_bytes", read_engineering_bytes)
 attempt("list_versions", list_versions)
+attempt("read_pseudonym_store", read_pseudonym_store)
 print(json.dumps(out))
 '''
 
@@ -73,8 +77,10 @@ def published(monkeypatch):
     monkeypatch.setenv("SIJIL_HOME", str(home))
     monkeypatch.delenv("SIJIL_WAREHOUSE", raising=False)
     monkeypatch.delenv("SIJIL_PUBLISHED_WAREHOUSE", raising=False)
+    monkeypatch.delenv("SIJIL_PSEUDONYM_KEY", raising=False)
+    monkeypatch.delenv("SIJIL_PSEUDONYM_KEY_FILE", raising=False)
     settings = get_settings()
-    key = PseudonymKey(b"k", "k1", "t")
+    key = load_key(settings)  # a sample run's: generated in the secrets folder
     for run in range(2):
         build = begin_build(settings, f"run{run}")
         with duckdb.connect(str(build)) as con:
@@ -92,6 +98,9 @@ def _check_modes(settings) -> None:
     kept = list(versions_dir(settings).glob("*.duckdb"))
     assert kept and all(_mode(p) == PRIVATE_FILE for p in kept)
     assert _mode(analytics_path(settings)) == SHARED_FILE
+    store = pseudonym_store_path(settings)
+    assert _mode(store.parent) == PRIVATE_DIR and _mode(store) == PRIVATE_FILE
+    assert all(_mode(p) == PRIVATE_FILE for p in store.parent.iterdir())  # the generated key too
     assert _mode(settings.published_warehouse.parent) & 0o005 == 0o005  # others can reach analytics.duckdb
 
 
@@ -117,14 +126,15 @@ AS_NOBODY = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
 
 def test_an_analyst_account_reads_only_the_analytics_warehouse(published):
     settings, _ = published
-    args = [str(settings.published_warehouse), str(analytics_path(settings)), str(versions_dir(settings))]
+    args = [str(settings.published_warehouse), str(analytics_path(settings)), str(versions_dir(settings)),
+            str(pseudonym_store_path(settings))]
     if os.geteuid() == 0:
         done = subprocess.run([*AS_NOBODY, sys.executable, "-c", ANALYST, *args],
                               capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr
         out = json.loads(done.stdout.strip().splitlines()[-1])
         assert out["read_analytics"] == ["ok", 3]
-        for refused in ("read_engineering", "read_engineering_bytes", "list_versions"):
+        for refused in ("read_engineering", "read_engineering_bytes", "list_versions", "read_pseudonym_store"):
             assert out[refused][0] == "refused" and "ermission" in out[refused][1], (refused, out[refused])
         assert out["write_through_read_only"][0] == "refused" and "read-only" in out["write_through_read_only"][1]
         assert out["open_analytics_for_writing"][0] == "refused"

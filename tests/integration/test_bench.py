@@ -221,13 +221,19 @@ def test_tables_built_row_by_row_equal_a_full_build(bench, tmp_path):
 
 
 def test_sampler_sees_a_child_process_memory_and_cpu():
-    # The child spins for a second of its own CPU time, not of the clock: on a busy machine a
-    # second of the clock can hold far less than half a second of CPU.
-    child = subprocess.Popen([sys.executable, "-c",
-                              "import time; b = bytearray(300 * 2**20)\n"
-                              "while time.process_time() < 1.5: pass"])
-    with Sampler() as sampler:
-        child.wait()
+    """A parent process whose child holds 300 MB and spins for 1.5 s of its own CPU time (not of
+    the clock: on a busy machine a second of the clock can hold far less than half a second of
+    CPU), then waits for it and lingers. The sampler follows that parent's tree alone. It used
+    to follow the test's own process tree, which holds whatever earlier tests left running there
+    and started sampling after the child had started; CI once saw 0.27 s of the 1.5 that way
+    (the cause was not pinned down; this form leaves neither open)."""
+    parent = subprocess.Popen([sys.executable, "-c", (
+        "import subprocess, sys, time\n"
+        "subprocess.run([sys.executable, '-c', 'import time; b = bytearray(300 * 2**20)\\n"
+        "while time.process_time() < 1.5: pass'], check=True)\n"
+        "time.sleep(0.5)")])
+    with Sampler(parent.pid) as sampler:
+        parent.wait()
     peak_mb = max(s[2] for s in sampler.samples) / 2**20
-    cpu = sampler.samples[-1][1] - sampler.samples[0][1]
-    assert peak_mb > 300 and cpu > 0.5
+    cpu = max(s[1] for s in sampler.samples) - sampler.samples[0][1]  # the child's CPU, counted in the parent's once reaped
+    assert peak_mb > 300 and 1.2 < cpu < 5, (peak_mb, cpu)

@@ -2,10 +2,10 @@
 
 The engineering warehouse (names, national numbers, phones), its kept versions, the builds, the
 working copy and the secrets folder (a generated pseudonymisation key, the pseudonym store) are
-readable by the service account alone. The analytics warehouse and the
-reports are what M&E officers open: readable by every account on the machine, writable by
-none but the service account (and every reader opens the analytics file read-only). An
-analyst's account can therefore reach `analytics.duckdb` but not `sijil.duckdb`.
+readable by the service account alone. The analytics warehouse and the reports are what M&E
+officers open: readable by every account on the machine, writable by none but the service
+account (and every reader opens the analytics file read-only). An analyst's account can
+therefore reach `analytics.duckdb` but not `sijil.duckdb`.
 """
 
 from __future__ import annotations

@@ -29,10 +29,11 @@ def build_analytics(engineering: Path, target: Path, key: PseudonymKey, config: 
         con.execute(f"attach '{engineering.as_posix()}' as eng (read_only)")
         attach_pseudonym_store(con, store)
         selects = {table: _allowed_columns(con, table, spec) for table, spec in config["tables"].items()}
-        stored = {column: store_pseudonyms(con, column, [f"eng.{t}" for t, spec in config["tables"].items()
-                                                         if column in spec.get("pseudonymise", [])])
-                  for column in dict.fromkeys(c for spec in config["tables"].values()
-                                              for c in spec.get("pseudonymise", []))}
+        relations_by_column: dict[str, list[str]] = {}
+        for table, spec in config["tables"].items():
+            for column in spec.get("pseudonymise", []):
+                relations_by_column.setdefault(column, []).append(f"eng.{table}")
+        stored = {column: store_pseudonyms(con, column, relations) for column, relations in relations_by_column.items()}
         counts = {}
         for table, spec in config["tables"].items():
             schema, name = table.split(".")

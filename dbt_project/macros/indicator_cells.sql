@@ -8,22 +8,12 @@ with unit_groups as (
     where {{ where }}
 ),
 
--- A row of indicator_units stands for `units` alike units; a measured one is repeated once per
--- unit, for the percentiles (sums and counts weigh the rows instead).
-units as (
-    select * from unit_groups where measure is null
-    union all
-    select g.* replace (cast(1 as bigint) as units)
-    from unit_groups g cross join unnest(range(g.units))
-    where g.measure is not null
-),
-
 catalogue as (
     select * from {{ ref('indicator_catalogue') }}
 ),
 
-cells as (
-    select
+{#- The grouping of every cell: indicator, period, and the national total or one disaggregation. -#}
+{%- set cell_columns -%}
         indicator_code,
         grain,
         period_start,
@@ -36,17 +26,42 @@ cells as (
             {%- for d in dims %}
             case when grouping({{ d }}) = 0 then coalesce({{ d }}, 'unknown') end,
             {%- endfor %}
-            'total') as dimension_value,
+            'total') as dimension_value
+{%- endset %}
+{%- set cell_grouping -%}
+    group by indicator_code, grain, period_start, grouping sets (
+        (){% for d in dims %}, ({{ d }}){% endfor %})
+{%- endset %}
+
+-- Sums and counts weigh each row by the alike units it stands for (`units`).
+totals as (
+    select
+        {{ cell_columns }},
         sum(num * units) as numerator,
         sum(den * units) as denominator,
         cast(coalesce(sum(units) filter (where den > 0), 0) as bigint) as units,
-        cast(coalesce(sum(units) filter (where num > 0), 0) as bigint) as units_numerator,
+        cast(coalesce(sum(units) filter (where num > 0), 0) as bigint) as units_numerator
+    from unit_groups
+    {{ cell_grouping }}
+),
+
+-- Percentiles read the measured rows alone, each repeated once per unit it stands for. Computed
+-- apart from the sums: the same grouping sets over every unit row held a median's values for
+-- every cell (11.6 s of indicator_cells at 1,000,000 persons).
+measured as (
+    select
+        {{ cell_columns }},
         count(measure) as units_measured,
         median(measure) as measure_p50,
         quantile_cont(measure, 0.9) as measure_p90
-    from units
-    group by indicator_code, grain, period_start, grouping sets (
-        (){% for d in dims %}, ({{ d }}){% endfor %})
+    from (select g.* from unit_groups g cross join unnest(range(g.units)) where g.measure is not null)
+    {{ cell_grouping }}
+),
+
+cells as (
+    select t.*, coalesce(m.units_measured, 0) as units_measured, m.measure_p50, m.measure_p90
+    from totals t
+    left join measured m using (indicator_code, grain, period_start, dimension, dimension_value)
 ),
 
 final as (

@@ -161,6 +161,27 @@ def test_the_refresh_after_the_next_month_is_measured_and_keeps_the_clusters_a_f
     assert "## The next month" in markdown(doc)
 
 
+def test_the_next_months_staging_and_marts_do_not_parse_the_monthly_models_again(bench):
+    """The monthly models read their months from environment variables, so dbt parses them again
+    whenever the months differ from the parse state's. They keep a parse state of their own: the
+    next refresh's staging and marts steps start from the marts step's, not from the monthly
+    step's (they parsed those two files again, each refresh, before)."""
+    import dagster as dg
+
+    from assets.operations.retention import dbt_invocation_folders
+    from assets.settings import DBT_PROJECT_DIR
+
+    home, _ = bench
+    with dg.DagsterInstance.from_config(str(home / "dagster_home")) as instance:
+        runs = instance.get_runs(filters=dg.RunsFilter(job_name="sijil_refresh"), limit=1)
+    folders = dbt_invocation_folders(DBT_PROJECT_DIR / "target", runs[0].run_id)
+    assert sorted(f.name.split("-")[0] for f in folders) == ["dbt_marts_assets", "dbt_upstream_assets"]
+    for folder in folders:
+        parsed = [json.loads(line)["info"]["msg"] for line in (folder / "dbt.log").read_text(encoding="utf-8").splitlines()
+                  if "Partial parsing: updated file" in line]
+        assert not [m for m in parsed if "_month.sql" in m], (folder.name, parsed)
+
+
 def incremental_tables(con) -> dict[str, list]:
     """The rows of every table a refresh extends rather than rebuilds: the staging tables and
     intermediate.int_person_mentions."""

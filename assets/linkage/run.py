@@ -71,9 +71,9 @@ def load_or_train(work, linker_input, config: dict, model_path: Path, retrain: b
     sample = work.sql(training_sample_sql(linker_input.physical_name, limit, int(config["training"]["seed"])))
     sample = sample.to_arrow_table()
     with work_connection(config) as training_con:
-        trainer = Linker(DuckDBAPI(connection=training_con).register(sample, table_name="training_sample"),
-                         settings(config), log_level=logging.ERROR)
-        train(trainer, config)
+        records = DuckDBAPI(connection=training_con).register(sample, table_name="training_sample")
+        trainer = Linker(records, settings(config), log_level=logging.ERROR)
+        _, u_bounded = train(trainer, config, training_con, records.physical_name)
         trained = with_prediction_rules(trainer.misc.save_model_to_json(), config)
     linker = Linker(linker_input, trained, log_level=logging.ERROR)
     model_path.parent.mkdir(parents=True, exist_ok=True)
@@ -82,6 +82,7 @@ def load_or_train(work, linker_input, config: dict, model_path: Path, retrain: b
         "trained_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "training_records": limit,
         "vetoes_lifted": unreliable_fields(trained, config),
+        "u_bounded": u_bounded,  # levels random sampling never reached: u from the pairs sampled
         "splink_settings": trained,
     }, indent=2, ensure_ascii=False), encoding="utf-8")
     return linker, trained, version, True

@@ -779,3 +779,50 @@ def test_a_veto_is_lifted_only_where_the_trained_model_finds_it_unreliable():
     dates_lifted = config_for_model(config, trained(0.0013, 0.047))
     assert birth_dates_conflict_sql("a", "b", dates_lifted) == "false"
     assert birth_dates_conflict_sql("a", "b", config) != "false"
+
+
+def test_the_share_of_pairs_a_comparison_can_judge_pairs_every_record_once_each_side():
+    from assets.linkage.model import pairs_carrying
+
+    con = duckdb.connect()
+    con.execute("create table r as select 'm' || i as unique_id, case when i = 0 then null else '079' || i end as phone "
+                "from range(4) t(i)")
+    condition = "phone_l is null or phone_r is null"
+    # four ordered pairs, the record without a phone in two of them, whatever the hash order
+    assert pairs_carrying(con, "r", condition, 42) == 0.5
+    assert pairs_carrying(con, "r", "false", 42) == 1.0
+    con.execute("update r set phone = null")
+    assert pairs_carrying(con, "r", condition, 1) == 0.0
+
+
+def test_a_level_chance_never_reached_is_scored_with_a_u_from_the_pairs_sampled(warehouse):
+    """A household phone shared with the same first name is all but never reached by chance: in
+    a sample of random pairs it may be seen twice, or not at all. Unseen, Splink saved no u and
+    scored the level with its generic default (0.00093), 13 bits below a model that saw it twice.
+    Now every level whose m the model trained has a u: an unseen one 3 / the pairs sampled that
+    carry a phone and a first name (the rule of three)."""
+    import json
+
+    con, tmp = warehouse
+    # each person's own phone, on both their records: only one person's records share it
+    con.execute("update intermediate.int_person_mentions set phone = '07' || lpad(split_part(mention_id, ':', 2), 8, '0')")
+    config = load_config()
+    config["training"]["u_max_pairs"] = 300  # a few random pairs: none of them one person's two records
+    link_mentions(con, config, tmp / "model.json", retrain=True)
+    model = json.loads((tmp / "model.json").read_text(encoding="utf-8"))
+    levels = {(c["output_column_name"], level.get("label_for_charts")): level
+              for c in model["splink_settings"]["comparisons"] for level in c["comparison_levels"]
+              if not level.get("is_null_level")}
+    contact = levels[("contact", "same phone and first name")]
+    bound = next(b for b in model["u_bounded"] if b["comparison"] == "contact")
+    assert bound["pairs"] == 300  # every record carries a phone and a first name
+    assert contact["u_probability"] == pytest.approx(3 / 300) == pytest.approx(bound["u_probability"])
+    assert "m_probability" in contact
+    for key, level in levels.items():  # no level with a trained m is left to Splink's default u
+        assert "m_probability" not in level or "u_probability" in level, key
+    # a level EM found no matching pair for keeps Splink's defaults: these records never swap names
+    assert "u_probability" not in levels[("name_order", "first and family names swapped")]
+    assert ("name_order", "first and family names swapped") not in {(b["comparison"], b["level"])
+                                                                      for b in model["u_bounded"]}
+    clusters = dict(con.execute("select mention_id, master_person_id from linkage.person_clusters").fetchall())
+    assert sum(clusters[f"civil:{i}"] == clusters[f"naf:{i}"] for i in range(1, 451)) / 450 > 0.95

@@ -342,9 +342,9 @@ def bound_unseen_u(linker, con, table: str, config: dict) -> list[dict]:
 
     Splink leaves such a level's u "not observed": 1e-6 while it trains, and no value at all in
     the saved model, which then scores the level with Splink's generic default (u 0.00093 for an
-    exact match): the household phone with the same first name, reached by chance twice in 20 M
-    pairs, weighed 23 bits in one model and 10 in the next, where chance reached it no time, and
-    records without a national number lost a sixth of their recall. None seen in n pairs the
+    exact match): the household phone with the same first name, reached by chance twice in 60 M
+    pairs (about 18 bits), weighed 10 bits in a model where chance reached it no time, and records
+    without a national number lost a sixth of their recall. None seen in n pairs the
     comparison can judge puts u below `u_unseen_bound` / n (3: the 95 % bound, the rule of
     three); n is the pairs Splink sampled (all of them when the records make fewer than
     u_max_pairs) times the share of pairs that carry the comparison's values."""

@@ -798,7 +798,7 @@ def test_the_share_of_pairs_a_comparison_can_judge_pairs_every_record_once_each_
 def test_a_level_chance_never_reached_is_scored_with_a_u_from_the_pairs_sampled(warehouse):
     """A household phone shared with the same first name is all but never reached by chance: in
     a sample of random pairs it may be seen twice, or not at all. Unseen, Splink saved no u and
-    scored the level with its generic default (0.00093), 13 bits below a model that saw it twice.
+    scored the level with its generic default (0.00093), 8 bits below two sightings in 60 M pairs.
     Now every level whose m the model trained has a u: an unseen one 3 / the pairs sampled that
     carry a phone and a first name (the rule of three)."""
     import json

@@ -95,3 +95,12 @@ select '{{ code }}', r.grain, r.period_start,
 from reference_persons r
 where {{ where }}
 {%- endmacro %}
+
+{#- Regular cash social assistance (reference/indicators.md): payments of programmes with sp_type
+    SA and benefit_type cash that are not shock response, whatever their status. -#}
+{% macro regular_cash_payments() -%}
+    select p.*
+    from {{ ref('fct_payment') }} p
+    join {{ ref('dim_programme') }} g using (programme_code)
+    where g.sp_type = 'SA' and g.benefit_type = 'cash' and not g.is_shock_response
+{%- endmacro %}

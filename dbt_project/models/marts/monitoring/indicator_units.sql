@@ -107,10 +107,7 @@ programmes as (
 ),
 
 regular_cash as (
-    select p.*
-    from {{ ref('fct_payment') }} p
-    join programmes g using (programme_code)
-    where g.sp_type = 'SA' and g.benefit_type = 'cash' and not g.is_shock_response
+    {{ regular_cash_payments() }}
 ),
 
 regular_paid as (
@@ -119,11 +116,7 @@ regular_paid as (
 
 -- Households paid regular cash social assistance in a period: amount and months paid.
 household_paid as (
-    select r.household_key, d.grain, d.period_start, sum(r.amount) as amount,
-           count(distinct r.period_month) as months_paid
-    from regular_paid r
-    join periods d on r.period_month between d.period_start and d.period_end
-    group by all
+    select * from {{ ref('indicator_households_paid') }}
 ),
 
 -- Households paid any cash benefit (any programme, shock response included) in a period.

@@ -340,9 +340,8 @@ def pairs_carrying(con, table: str, null_condition: str, seed: int) -> float:
 def bound_unseen_u(linker, con, table: str, config: dict) -> list[dict]:
     """Give a u to every level that random sampling never reached, and return them.
 
-    Splink leaves such a level's u "not observed": 1e-6 while it trains, and no value at all in
-    the saved model, which then scores the level with Splink's generic default (u 0.00093 for an
-    exact match): the household phone with the same first name, reached by chance twice in 60 M
+    Splink keeps no u for such a level ("not observed"), and the saved model has none, so it
+    scores the level with Splink's generic default (u 0.00093 for an exact match): the household phone with the same first name, reached by chance twice in 60 M
     pairs (about 18 bits), weighed 10 bits in a model where chance reached it no time, and records
     without a national number lost a sixth of their recall. None seen in n pairs the
     comparison can judge puts u below `u_unseen_bound` / n (3: the 95 % bound, the rule of

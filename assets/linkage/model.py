@@ -319,9 +319,6 @@ def model_version(config: dict) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-U_BOUND = "bounded: never reached in the pairs sampled (the rule of three)"
-
-
 def pairs_carrying(con, table: str, null_condition: str, seed: int) -> float:
     """The share of random pairs of `table`'s records that a comparison can judge: pairs its null
     level (`null_condition`, over <col>_l and <col>_r) does not take. Each record is paired with
@@ -338,63 +335,48 @@ def pairs_carrying(con, table: str, null_condition: str, seed: int) -> float:
 
 
 def bound_unseen_u(linker, con, table: str, config: dict) -> list[dict]:
-    """Give a u to every level that random sampling never reached, and return them.
+    """After training: give a u to every level whose m EM trained but that random sampling never
+    reached, and return them.
 
     Splink keeps no u for such a level ("not observed"), and the saved model has none, so it
-    scores the level with Splink's generic default (u 0.00093 for an exact match): the household phone with the same first name, reached by chance twice in 60 M
-    pairs (about 18 bits), weighed 10 bits in a model where chance reached it no time, and records
-    without a national number lost a sixth of their recall. None seen in n pairs the
-    comparison can judge puts u below `u_unseen_bound` / n (3: the 95 % bound, the rule of
-    three); n is the pairs Splink sampled (all of them when the records make fewer than
-    u_max_pairs) times the share of pairs that carry the comparison's values."""
+    scores the level with Splink's generic default (u 0.00093 for an exact match): the household
+    phone with the same first name, reached by chance twice in 60 M pairs (about 18 bits), weighed
+    10 bits in a model where chance reached it no time, and records without a national number
+    lost a sixth of their recall. None seen in n pairs the comparison can judge puts u below
+    `u_unseen_bound` / n (3: the 95 % bound, the rule of three); n is the pairs Splink sampled
+    (all of them when the records make fewer than u_max_pairs) times the share of pairs that
+    carry the comparison's values. A level EM found no matching pair for either keeps Splink's
+    defaults: nothing in these records says how often one person's records reach it."""
     t = config["training"]
     records = con.execute(f"select count(*) from {table}").fetchall()[0][0]
     sampled = min(float(t["u_max_pairs"]), records * (records - 1) / 2)
     bounded = []
     for comparison in linker._settings_obj.comparisons:
         unseen = [level for level in comparison.comparison_levels
-                  if not level.is_null_level and not level._has_estimated_u_values]
+                  if not level.is_null_level and not level._has_estimated_u_values and level._m_is_trained]
         if not unseen:
             continue
         null_levels = [level for level in comparison.comparison_levels if level.is_null_level]
-        share = pairs_carrying(con, table, null_levels[0].sql_condition, int(t["seed"])) if null_levels else 1.0
-        if share * sampled < 1:
+        pairs = sampled * (pairs_carrying(con, table, null_levels[0].sql_condition, int(t["seed"]))
+                           if null_levels else 1.0)
+        if pairs < 1:
             continue  # these records (almost) never carry what the comparison reads
         for level in unseen:
-            # as a trained value too, which Splink's later passes keep (they reset u to the trained values)
-            level._add_trained_u_probability(min(float(t["u_unseen_bound"]) / (share * sampled), 1.0), U_BOUND)
-            level.u_probability = level._trained_u_median
+            level.u_probability = min(float(t["u_unseen_bound"]) / pairs, 1.0)
             bounded.append({"comparison": comparison.output_column_name, "level": level.label_for_charts,
-                            "u_probability": level.u_probability, "pairs": round(share * sampled)})
+                            "u_probability": level.u_probability, "pairs": round(pairs)})
     return bounded
-
-
-def forget_untrained_bounds(linker, bounded: list[dict]) -> list[dict]:
-    """The bounds of levels EM found no matching pair for either keep Splink's defaults: nothing in
-    these records says how often one person's records reach them. Returns the bounds kept."""
-    kept = []
-    levels = {(c.output_column_name, level.label_for_charts): level
-              for c in linker._settings_obj.comparisons for level in c.comparison_levels if not level.is_null_level}
-    for bound in bounded:
-        level = levels[(bound["comparison"], bound["level"])]
-        if level._m_is_trained:
-            kept.append(bound)
-        else:
-            level._trained_u_probabilities = [p for p in level._trained_u_probabilities if p["description"] != U_BOUND]
-            level.u_probability = None
-    return kept
 
 
 def train(linker, config: dict, con, table: str) -> tuple[list[str], list[dict]]:
     """EM training without labels: λ from deterministic rules, u by sampling, m by EM, on the
     records of `table` (in `con`, the linker's connection).
 
-    A level random sampling never reached gets a u bounded by the pairs sampled
-    (:func:`bound_unseen_u`), kept where EM trains its m; these bounds are returned with the
-    skipped rules. A training rule that finds no pairs in these records (no identifier column,
-    say), or whose pairs drive a level's m or u to exactly zero (small files: Splink refuses the
-    value and leaves the model as it was before that pass), is skipped. At least one EM pass must
-    run.
+    A training rule that finds no pairs in these records (no identifier column, say), or whose
+    pairs drive a level's m or u to exactly zero (small files: Splink refuses the value and leaves
+    the model as it was before that pass), is skipped. At least one EM pass must run. Then a level
+    random sampling never reached, where EM trained its m, gets a u bounded by the pairs sampled
+    (:func:`bound_unseen_u`); these bounds are returned with the skipped rules.
 
     A failing pass has already removed, in place, the comparisons its blocking rule fixes
     from the linker's settings (Splink restores them only when a pass succeeds), so the
@@ -412,7 +394,6 @@ def train(linker, config: dict, con, table: str) -> tuple[list[str], list[dict]]
                          "config/linkage.yaml)")
     linker.training.estimate_u_using_random_sampling(max_pairs=float(t["u_max_pairs"]), seed=int(t["seed"]),
                                                      min_count_per_level=int(t.get("u_min_count_per_level", 100)))
-    bounded = bound_unseen_u(linker, con, table, config)
     skipped = []
     for rule in t["em_blocking_rules"]:
         before = linker._settings_obj.core_model_settings.copy()
@@ -426,4 +407,4 @@ def train(linker, config: dict, con, table: str) -> tuple[list[str], list[dict]]
             skipped.append(str(rule))
     if len(skipped) == len(t["em_blocking_rules"]):
         raise EMTrainingException("no EM training rule found record pairs: the records share no names or identifiers")
-    return skipped, forget_untrained_bounds(linker, bounded)
+    return skipped, bound_unseen_u(linker, con, table, config)

@@ -7,8 +7,8 @@ import dagster as dg
 
 from assets.linkage.blocking import comparisons_per_rule
 from assets.linkage.evaluate import evaluate_clusters
-from assets.linkage.mode import link_registry
-from assets.linkage.model import load_config, mention_features, saved_config
+from assets.linkage.mode import link_registry, linked_features
+from assets.linkage.model import load_config, saved_config
 from assets.linkage.run import export_review_queue, link_households
 from assets.operations.retries import final_unless_transient, transient_retry_policy
 from assets.profiles import Profile
@@ -140,7 +140,7 @@ def build_linkage_assets(profile: Profile) -> list:
     def evaluation(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
         config = saved_config(load_config(), saved_model_path())
         with warehouse.connect() as con:
-            features = mention_features(con, config)
+            features = linked_features(con, config)
             con.register("_sijil_features", features)
             cost = comparisons_per_rule(config, features)
             con.execute("create or replace table linkage.blocking_analysis as select * from (values " + ", ".join(

@@ -17,13 +17,18 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from assets.catalog import table_exists
 from assets.errors import SijilError
 from assets.linkage.model import BLOCKING_ONLY_FEATURES, features_sql, mention_features, model_version
 from assets.linkage.run import MENTIONS, link_mentions
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 FEATURES_TABLE = "linkage_run_features"  # a run's features, computed once (an Arrow table registered as a view)
 DECISIONS_FINGERPRINT_SQL = ("select count(*) || ':' || coalesce(bit_xor(hash(mention_id_l, mention_id_r, lower(decision))), 0) "
@@ -107,15 +112,36 @@ def require_incremental(decision: Decision) -> None:
         raise SijilError(f"incremental linkage is not possible: {decision.reason}; run a full linkage instead")
 
 
-def record_state(con, config: dict, model_path: Path, mode: str, features: str) -> None:
+def record_state(con, config: dict, model_path: Path, mode: str, features: str) -> str:
     """Remember what the registry is now linked from (run after a successful linkage); `features`:
-    the mentions' features the run linked."""
+    the mentions' features the run linked. Returns the linkage's id (`linkage_id`, new every run)."""
     con.execute(f"create or replace table linkage.linked_mentions as {fingerprints_sql(features)}")
+    linkage_id = str(uuid.uuid4())
     rows = {"model_fingerprint": model_fingerprint(model_path), "clustering_fingerprint": clustering_fingerprint(config),
-            "decisions_fingerprint": decisions_fingerprint(con),
+            "decisions_fingerprint": decisions_fingerprint(con), "linkage_id": linkage_id,
             "mode": mode, "linked_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
     con.execute("create or replace table linkage.linked_state (key varchar primary key, value varchar)")
     con.executemany("insert into linkage.linked_state values (?, ?)", list(rows.items()))
+    return linkage_id
+
+
+# The features the last linkage in this process read, under its linkage id and their SQL: the
+# evaluation, the next step of the same run, reads them instead of computing them again (6 s at
+# 1,000,000 persons). One entry at most; it is taken out when read.
+_LINKED_FEATURES: dict[tuple[str, str], pa.Table] = {}
+
+
+def linked_features(con, config: dict) -> pa.Table:
+    """The features (`features_sql(config)`) of the warehouse's mentions: those its last linkage
+    read when that linkage ran in this process (its id in linkage.linked_state, the features' SQL
+    and the number of mentions match), computed from the warehouse otherwise."""
+    state = dict(con.execute("select key, value from linkage.linked_state").fetchall()) \
+        if table_exists(con, "linkage", "linked_state") else {}
+    handed = _LINKED_FEATURES.pop((state.get("linkage_id", ""), features_sql(config, MENTIONS)), None)
+    _LINKED_FEATURES.clear()
+    if handed is not None and handed.num_rows == con.execute(f"select count(*) from {MENTIONS}").fetchall()[0][0]:
+        return handed
+    return mention_features(con, config, MENTIONS)
 
 
 def link_registry(con, config: dict, model_path: Path, retrain: bool = False, full_relink: bool = False,
@@ -139,7 +165,9 @@ def link_registry(con, config: dict, model_path: Path, retrain: bool = False, fu
         else:
             result = link_mentions(con, config, model_path, retrain=retrain, accept_large_batch=accept_large_batch,
                                    features=features)
-        record_state(con, config, model_path, decision.mode, features=FEATURES_TABLE)
+        linkage_id = record_state(con, config, model_path, decision.mode, features=FEATURES_TABLE)
     finally:
         con.unregister(FEATURES_TABLE)
+    _LINKED_FEATURES.clear()
+    _LINKED_FEATURES[(linkage_id, features_sql(config, MENTIONS))] = features
     return decision, result

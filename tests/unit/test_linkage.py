@@ -596,6 +596,32 @@ def test_a_large_share_of_new_mentions_is_relinked_in_full(warehouse):
     assert decision.mode == "full" and decision.new_mentions == 300 and "more than 25%" in decision.reason
 
 
+def test_the_evaluation_reads_the_features_the_linkage_of_its_run_read(warehouse):
+    """The linkage hands its features to the evaluation of the same process once, under the id it
+    wrote to linkage.linked_state; any other reader, and a reader after the mentions changed,
+    computes them from the warehouse — the same values."""
+    from assets.linkage import mode
+    from assets.linkage.mode import link_registry, linked_features
+    from assets.linkage.model import mention_features
+
+    con, tmp = warehouse
+    config = load_config()
+    link_registry(con, config, tmp / "model.json")
+    (kept,) = mode._LINKED_FEATURES.values()
+    handed = linked_features(con, config)
+    assert handed is kept and not mode._LINKED_FEATURES
+    again = linked_features(con, config)  # handed over once: computed now
+    assert handed is not again and handed.sort_by("unique_id").equals(again.sort_by("unique_id"))
+    linkage_id = dict(con.execute("select key, value from linkage.linked_state").fetchall())["linkage_id"]
+    link_registry(con, config, tmp / "model.json")  # nothing new: incremental, a new linkage id
+    assert dict(con.execute("select key, value from linkage.linked_state").fetchall())["linkage_id"] != linkage_id
+    con.execute("delete from intermediate.int_person_mentions where mention_id in "
+                "(select mention_id from intermediate.int_person_mentions limit 3)")
+    fresh = linked_features(con, config)  # the mentions changed after the linkage: not its features
+    assert fresh.num_rows == handed.num_rows - 3
+    assert fresh.sort_by("unique_id").equals(mention_features(con, config).sort_by("unique_id"))
+
+
 def test_the_training_sample_is_the_same_whatever_the_row_order_and_threads():
     """Which records train the model must not depend on how DuckDB scans them: the same records
     in another order, on one thread or several, give the same sample; another seed another."""

@@ -312,6 +312,17 @@ def test_an_export_replaced_by_a_far_smaller_one_fails_the_volume_check(tmp_path
     assert truncated.metadata["previous_rows_held"].value == 60
 
 
+def test_the_volume_checks_run_in_one_step_per_severity_and_block_for_critical_sources_only():
+    from quality.volume import CHECK_NAME, build_volume_checks
+
+    steps = build_volume_checks(PROFILE)
+    assert sorted(s.node_def.name for s in steps) == ["quality_volume_critical", "quality_volume_warning"]
+    specs = {spec.asset_key.path[-1]: spec for step in steps for spec in step.check_specs}
+    entities = {e.table: c.severity for c in PROFILE.sources for e in c.entities}
+    assert set(specs) == set(entities) and {spec.name for spec in specs.values()} == {CHECK_NAME}
+    assert all(spec.blocking == (entities[table] == "critical") for table, spec in specs.items())
+
+
 def test_a_new_file_without_rows_fails_the_volume_check_as_a_warning(tmp_path, monkeypatch):
     """A monthly delta file that comes empty does not lower the rows held, but is named: a
     warning, never blocking (a month without a case can be real); the next load passes again."""

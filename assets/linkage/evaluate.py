@@ -11,22 +11,36 @@ from assets.linkage.blocking import blocking_recall_by_subset
 def pairwise_scores(con, clusters: str, truth: str) -> dict:
     """Scores of `clusters` (mention_id, cluster) against `truth` (mention_id, person) over the
     mentions in both. A pair is a true positive when both sides share a cluster and a person."""
-    row = con.execute(f"""
-        with j as (select c.mention_id, c.cluster, t.person from {clusters} c join {truth} t using (mention_id)),
-        pred as (select count(*) n from j group by cluster),
-        act as (select count(*) n from j group by person),
-        both_ as (select count(*) n from j group by cluster, person)
-        select (select coalesce(sum(n * (n - 1) / 2), 0) from pred),
-               (select coalesce(sum(n * (n - 1) / 2), 0) from act),
-               (select coalesce(sum(n * (n - 1) / 2), 0) from both_),
-               (select count(*) from j)
-    """).fetchall()[0]
-    predicted, actual, tp, records = (float(x) for x in row)
+    return _subset_pair_counts(con, clusters, truth, {"all": "true"})["all"]
+
+
+def _scores(predicted: float, actual: float, tp: float, records: float) -> dict:
     precision = tp / predicted if predicted else 1.0
     recall = tp / actual if actual else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return {"records": int(records), "predicted_pairs": int(predicted), "true_pairs": int(actual),
             "true_positive_pairs": int(tp), "precision": precision, "recall": recall, "f1": f1}
+
+
+def _subset_pair_counts(con, clusters: str, truth: str, subsets: dict[str, str]) -> dict:
+    """`pairwise_scores` for each subset of `truth` (a condition on its record {t} that both
+    records of a pair meet), every subset in one pass: the records of each subset are counted side
+    by side per cluster, per person and per cluster and person, so the mentions are joined and
+    grouped once, not once per subset."""
+    names = list(subsets)
+    flags = ", ".join(f"({subsets[n].format(t='t')}) as s{i}" for i, n in enumerate(names))
+    counts = ", ".join(f"count(*) filter (where s{i}) as n{i}" for i in range(len(names)))
+    pairs = ", ".join(f"coalesce(sum(n{i} * (n{i} - 1) / 2), 0)" for i in range(len(names)))
+    records = ", ".join(f"count(*) filter (where s{i})" for i in range(len(names)))
+    row = con.execute(f"""
+        with j as (select c.cluster, t.person, {flags} from {clusters} c join {truth} t using (mention_id)),
+        pred as (select {counts} from j group by cluster),
+        act as (select {counts} from j group by person),
+        both_ as (select {counts} from j group by cluster, person)
+        select (select [{pairs}] from pred), (select [{pairs}] from act), (select [{pairs}] from both_),
+               (select [{records}] from j)
+    """).fetchall()[0]
+    return {n: _scores(*(float(column[i]) for column in row)) for i, n in enumerate(names)}
 
 
 # The subsets every score is given for: a condition on a truth record {t} (national_id, sex)
@@ -40,11 +54,7 @@ SUBSETS = {"overall": "true", "no_national_id": "{t}.national_id is null",
 def subset_scores(con, clusters: str, truth: str, features: str | None = None, config: dict | None = None) -> dict:
     """`pairwise_scores` of `clusters` for each of SUBSETS of `truth` (mention_id, person,
     national_id, sex); with `features` and the linkage `config`, each subset's blocking recall too."""
-    result = {}
-    for name, condition in SUBSETS.items():
-        con.execute(f"create or replace temp view _sijil_subset as select * from {truth} where {condition.format(t=truth)}")
-        result[name] = pairwise_scores(con, clusters, "_sijil_subset")
-    con.execute("drop view _sijil_subset")
+    result = _subset_pair_counts(con, clusters, truth, SUBSETS)
     if config is not None:
         for name, recall in blocking_recall_by_subset(con, truth, features, config, SUBSETS).items():
             result[name].update(recall)

@@ -25,6 +25,29 @@ def test_pairwise_scores_match_a_hand_count():
     assert s["precision"] == s["recall"] == s["f1"] == 0.5
 
 
+def test_each_subsets_scores_are_those_of_its_records_alone():
+    """subset_scores counts every subset in one pass; each must equal pairwise_scores over the
+    truth records of that subset alone."""
+    from assets.linkage.evaluate import SUBSETS, subset_scores
+
+    con = duckdb.connect()
+    con.execute("""create table t as select 'm' || i as mention_id, 'P' || (i // 3) as person,
+                   case when (i // 3) % 4 = 0 or i % 11 = 0 then null else 'N' || (i // 3) end as national_id,
+                   case when (i // 3) % 3 = 0 then 'M' when i % 7 = 0 then null else 'F' end as sex
+                   from range(600) r(i)""")
+    con.execute("create table c as select mention_id, 'C' || (hash(person) % 150 + (hash(mention_id) % 9 = 0)::int) "
+                "as cluster from t")
+    scores = subset_scores(con, "c", "t")
+    assert set(scores) == set(SUBSETS)
+    for name, condition in SUBSETS.items():
+        con.execute(f"create or replace view subset_only as select * from t where {condition.format(t='t')}")
+        assert scores[name] == pairwise_scores(con, "c", "subset_only"), name
+        assert 0 < scores[name]["true_positive_pairs"] < scores[name]["predicted_pairs"]
+    expected = pairwise_scores(con, "c", "(select * from t where national_id is null)")
+    assert scores["no_national_id"] == expected
+    assert expected["records"] == con.execute("select count(*) from t where national_id is null").fetchall()[0][0]
+
+
 def _loose(name):
     return ar.loose_skeleton(ar.skeleton(name)) if ar.skeleton(name) else None
 

@@ -225,6 +225,34 @@ def test_results_hold_counts_never_the_failing_values(warehouse):
         assert value not in text
 
 
+def test_a_suites_gx_objects_are_registered_again_only_when_its_expectations_change(warehouse, tmp_path,
+                                                                                       monkeypatch):
+    """A file context keeps each suite's datasource asset, suite, validation definition and
+    checkpoint; a later step reads them back instead of writing them again, until the suite's
+    expectations change — then the new ones are registered and are what GX checks."""
+    import dataclasses
+
+    from quality.expectations import Expectation
+    from quality.validate import Validation, read_frames
+
+    entity = next(e for e in NAF.entities if e.name == "households")
+    with warehouse.connect() as con:
+        write_staging(con, generated_sample())
+        suite = source_suite(PROFILE, NAF, entity, staging_columns(con, entity))
+        frames = read_frames(con, suite, 100_000)
+    first = Validation(tmp_path / "gx").run(suite, frames)
+    later = Validation(tmp_path / "gx")  # the next step or refresh: a new context on the same project
+    registered = []
+    original = later.context.checkpoints.add_or_update
+    monkeypatch.setattr(later.context.checkpoints, "add_or_update",
+                        lambda checkpoint: registered.append(checkpoint.name) or original(checkpoint))
+    assert later.run(suite, frames) == first and all(o.success for o in first) and registered == []
+    never = Expectation("ExpectColumnValuesToBeInSet", {"column": "governorate_code", "value_set": ["XX"]},
+                        "validity", "governorate_code: never met")
+    changed = later.run(dataclasses.replace(suite, expectations=(*suite.expectations, never)), frames)
+    assert registered == [suite.name] and [o.rule for o in changed if not o.success] == [never.rule]
+
+
 def test_uniqueness_reads_every_key_when_the_rows_are_sampled(warehouse):
     tables = generated_sample()
     _duplicate_key(tables)

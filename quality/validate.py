@@ -140,8 +140,11 @@ def _context(project_dir: Path | None):
 
 
 def _fingerprint(expectations: list[Expectation]) -> str:
-    """What a suite's GX objects are registered from: its expectations, in order, and the result format."""
-    text = json.dumps([RESULT_FORMAT, *([e.kind, e.kwargs, e.dimension, e.rule] for e in expectations)],
+    """What a suite's GX objects are registered from: its expectations, in order, the result
+    format and the GX version (an upgrade registers them again in its own form)."""
+    from great_expectations import __version__
+
+    text = json.dumps([__version__, RESULT_FORMAT, *([e.kind, e.kwargs, e.dimension, e.rule] for e in expectations)],
                       sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -160,7 +163,7 @@ def _checkpoint(context, name: str, expectations: list[Expectation]):
         held = context.checkpoints.get(name)
         if held.validation_definitions[0].suite.meta.get("sijil_fingerprint") == fingerprint:
             return held
-    except DataContextError:
+    except (DataContextError, LookupError, ValueError, TypeError):  # none held, or not readable: registered again
         pass
     try:
         source = context.data_sources.get("sijil_frames")

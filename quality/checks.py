@@ -102,16 +102,18 @@ def evaluate_freshness(con, contract: SourceContract, entity: EntityContract, ru
                   "is_stale": not outcome.success})
 
 
-def _selected(context: dg.AssetCheckExecutionContext, key: tuple[str, ...], name: str) -> bool:
+def is_selected(context: dg.AssetCheckExecutionContext, key: tuple[str, ...], name: str) -> bool:
+    """Whether the check `name` on the asset `key` is among those the step was asked to evaluate."""
     return dg.AssetCheckKey(dg.AssetKey(list(key)), name) in context.selected_asset_check_keys
 
 
-def _targets(profile: Profile, severity: str) -> list[tuple[SourceContract, EntityContract]]:
+def entities_of_severity(profile: Profile, severity: str) -> list[tuple[SourceContract, EntityContract]]:
+    """Every (source, entity) of the profile whose contract has `severity`."""
     return [(c, e) for c in profile.sources if c.severity == severity for e in c.entities]
 
 
 def _freshness_checks(profile: Profile, severity: str):
-    targets = _targets(profile, severity)
+    targets = entities_of_severity(profile, severity)
     specs = [dg.AssetCheckSpec(FRESHNESS_CHECK, asset=dg.AssetKey(["raw", e.table]), blocking=True,
                                description=f"A new {e.name} file from {c.source} at least every {c.cadence_days} "
                                            f"days (severity {c.severity})") for c, e in targets]
@@ -122,14 +124,14 @@ def _freshness_checks(profile: Profile, severity: str):
     def _check(context: dg.AssetCheckExecutionContext, warehouse: Warehouse):
         with warehouse.connect() as con:
             for contract, entity in targets:
-                if _selected(context, ("raw", entity.table), FRESHNESS_CHECK):
+                if is_selected(context, ("raw", entity.table), FRESHNESS_CHECK):
                     yield evaluate_freshness(con, contract, entity, context.run.run_id)
 
     return _check
 
 
 def _source_suite_checks(profile: Profile, severity: str):
-    targets = _targets(profile, severity)
+    targets = entities_of_severity(profile, severity)
     specs = [dg.AssetCheckSpec(f"gx_{e.table}", asset=dg.AssetKey(["staging", f"stg_{e.table}"]), blocking=True,
                                description=f"Great Expectations suite of {c.source}.{e.name} (severity "
                                            f"{c.severity}): completeness, validity, uniqueness, consistency")
@@ -142,7 +144,7 @@ def _source_suite_checks(profile: Profile, severity: str):
         config = load_quality_config()
         with warehouse.connect() as con, suite_validation() as validation:
             for contract, entity in targets:
-                if _selected(context, ("staging", f"stg_{entity.table}"), f"gx_{entity.table}"):
+                if is_selected(context, ("staging", f"stg_{entity.table}"), f"gx_{entity.table}"):
                     suite = source_suite(profile, contract, entity, staging_columns(con, entity), config)
                     yield evaluate_suite(con, suite, context.run.run_id, int(config["sample_rows"]), validation)
 
@@ -162,7 +164,7 @@ def _mart_suite_checks(profile: Profile, config: dict):
         current = load_quality_config()
         with warehouse.connect() as con, suite_validation() as validation:
             for name, spec in current["marts"]["suites"].items():
-                if _selected(context, ("core", name), f"gx_{name}"):
+                if is_selected(context, ("core", name), f"gx_{name}"):
                     yield evaluate_suite(con, mart_suite(profile, name, spec, current), context.run.run_id,
                                          int(current["sample_rows"]), validation)
 
@@ -174,6 +176,6 @@ def build_quality_checks(profile: Profile, config: dict | None = None) -> list[d
     config = config or load_quality_config()
     checks = []
     for severity in sorted(SEVERITIES):  # one step per severity: a critical failure never blocks a warning source's assets
-        if _targets(profile, severity):
+        if entities_of_severity(profile, severity):
             checks += [_freshness_checks(profile, severity), _source_suite_checks(profile, severity)]
     return [*checks, _mart_suite_checks(profile, config)]

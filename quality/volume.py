@@ -19,8 +19,9 @@ import dagster as dg
 
 from assets.ingestion.load import files_without_rows
 from assets.operations.retries import final_unless_transient, transient_retry_policy
-from assets.profiles import EntityContract, Profile, SourceContract
+from assets.profiles import SEVERITIES, EntityContract, Profile, SourceContract
 from assets.warehouse import Warehouse
+from quality.checks import entities_of_severity, is_selected
 
 LOADS_SQL = """
 select load_id, sum(rows_received) as rows_received, max(loaded_at) as loaded_at
@@ -67,10 +68,10 @@ def evaluate_volume(con, contract: SourceContract, entity: EntityContract, max_d
                   "max_drop": max_drop, "empty_files": len(empty)})
 
 
-def _volume_checks(targets: list[tuple[SourceContract, EntityContract]], severity: str,
-                   max_drop: float) -> dg.AssetChecksDefinition:
+def _volume_checks(profile: Profile, severity: str, max_drop: float) -> dg.AssetChecksDefinition:
     """The volume checks of every raw entity of one severity, in one step: 18 steps of a few
     milliseconds of SQL each cost more in Dagster's step overhead than the checks themselves."""
+    targets = entities_of_severity(profile, severity)
     specs = [dg.AssetCheckSpec(CHECK_NAME, asset=dg.AssetKey(["raw", entity.table]),
                                blocking=contract.severity == "critical",
                                description=f"Rows held after this load not more than {max_drop:.0%} below the load "
@@ -84,7 +85,7 @@ def _volume_checks(targets: list[tuple[SourceContract, EntityContract]], severit
     def _check(context: dg.AssetCheckExecutionContext, warehouse: Warehouse):
         with warehouse.connect(read_only=True) as con:
             for contract, entity in targets:
-                if dg.AssetCheckKey(dg.AssetKey(["raw", entity.table]), CHECK_NAME) in context.selected_asset_check_keys:
+                if is_selected(context, ("raw", entity.table), CHECK_NAME):
                     yield evaluate_volume(con, contract, entity, max_drop)
 
     return _check
@@ -93,8 +94,5 @@ def _volume_checks(targets: list[tuple[SourceContract, EntityContract]], severit
 def build_volume_checks(profile: Profile) -> list[dg.AssetChecksDefinition]:
     """One step of volume checks per severity (a critical source's checks block, a warning's do not)."""
     max_drop = float(profile.volume_drop_max)
-    by_severity: dict[str, list] = {}
-    for contract in profile.sources:
-        for entity in contract.entities:
-            by_severity.setdefault(contract.severity, []).append((contract, entity))
-    return [_volume_checks(targets, severity, max_drop) for severity, targets in sorted(by_severity.items())]
+    return [_volume_checks(profile, severity, max_drop) for severity in sorted(SEVERITIES)
+            if entities_of_severity(profile, severity)]

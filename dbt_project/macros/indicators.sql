@@ -97,10 +97,12 @@ where {{ where }}
 {%- endmacro %}
 
 {#- Regular cash social assistance (reference/indicators.md): payments of programmes with sp_type
-    SA and benefit_type cash that are not shock response, whatever their status. -#}
-{% macro regular_cash_payments() -%}
+    SA and benefit_type cash that are not shock response, whatever their status; with `paid`, only
+    those paid to a household of the registry. -#}
+{% macro regular_cash_payments(paid=false) -%}
     select p.*
     from {{ ref('fct_payment') }} p
     join {{ ref('dim_programme') }} g using (programme_code)
     where g.sp_type = 'SA' and g.benefit_type = 'cash' and not g.is_shock_response
+    {%- if paid %} and p.status = 'paid' and p.household_key <> 'unknown'{% endif %}
 {%- endmacro %}

@@ -7,8 +7,7 @@ with periods as (
 ),
 
 regular_paid as (
-    select * from ({{ regular_cash_payments() }})
-    where status = 'paid' and household_key <> 'unknown'
+    {{ regular_cash_payments(paid=true) }}
 ),
 
 final as (

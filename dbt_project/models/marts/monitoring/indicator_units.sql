@@ -111,7 +111,7 @@ regular_cash as (
 ),
 
 regular_paid as (
-    select * from regular_cash where status = 'paid' and household_key <> 'unknown'
+    {{ regular_cash_payments(paid=true) }}
 ),
 
 -- Households paid regular cash social assistance in a period: amount and months paid.

@@ -7,20 +7,46 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 
+def append_rows(path: Path, rows: list[dict]) -> None:
+    """Append rows to an agency's CSV in its own encoding, column order and line endings."""
+    raw = path.read_bytes()
+    encoding = "utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else "utf-8"
+    newline = "\r\n" if b"\r\n" in raw else "\n"
+    header = raw.decode(encoding).splitlines()[0].split(",")
+    text = raw.decode(encoding)
+    if not text.endswith(("\n", "\r")):
+        text += newline
+    for row in rows:
+        text += ",".join(str(row.get(column, "")) for column in header) + newline
+    path.write_bytes(text.encode("utf-8-sig" if encoding == "utf-8-sig" else "utf-8"))
+
+
+def first_row(path: Path) -> dict:
+    """The first data row of an agency's CSV, every value as text."""
+    import pandas as pd
+
+    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", nrows=1).iloc[0].to_dict()
+
+
 @contextmanager
-def refreshed_sample(home, profile: str, persons: int, seed: int, as_of: dt.date = dt.date(2025, 12, 31)):
-    """Generate `persons` of `profile` under `home`, run one full refresh with the profile active,
-    and yield (result, settings); the environment is restored afterwards."""
+def refreshed_sample(home, profile: str, persons: int, seed: int, as_of: dt.date = dt.date(2025, 12, 31),
+                     edit_inbox: Callable[[Path], None] | None = None):
+    """Generate `persons` of `profile` under `home` (then `edit_inbox(inbox)`, when given), run one
+    full refresh with the profile active, and yield (result, settings); the environment is
+    restored afterwards."""
     from assets.synthetic import generate
 
     sample = home / "sample"
     generate(profile, persons, seed, sample, as_of=as_of)
+    if edit_inbox is not None:
+        edit_inbox(sample / "inbox")
     mp = pytest.MonkeyPatch()
     mp.setenv("SIJIL_PROFILE", profile)
     mp.setenv("SIJIL_HOME", str(home))

@@ -27,6 +27,8 @@ import duckdb
 import pandas as pd
 import pytest
 
+from sample_refresh import append_rows, first_row
+
 pytestmark = pytest.mark.integration
 
 PERSONS = 1000
@@ -38,24 +40,6 @@ TIMESTAMPS = {"EMG-TZ-LOCAL": ("2025-01-31 23:30", "2025-01-01"),
               "EMG-TZ-OFFSET": ("2025-01-31T23:30:00+03:00", "2025-01-01"),
               "EMG-TZ-UTC": ("2025-01-31T20:30:00Z", "2025-01-01"),
               "EMG-TZ-UTC-NEXT": ("2025-01-31T21:30:00Z", "2025-02-01")}
-
-
-def _append_rows(path: Path, rows: list[dict]) -> None:
-    """Append rows to an agency's CSV in its own encoding, column order and line endings."""
-    raw = path.read_bytes()
-    encoding = "utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else "utf-8"
-    newline = "\r\n" if b"\r\n" in raw else "\n"
-    header = raw.decode(encoding).splitlines()[0].split(",")
-    text = raw.decode(encoding)
-    if not text.endswith(("\n", "\r")):
-        text += newline
-    for row in rows:
-        text += ",".join(str(row.get(column, "")) for column in header) + newline
-    path.write_bytes(text.encode("utf-8-sig" if encoding == "utf-8-sig" else "utf-8"))
-
-
-def _first_row(path: Path) -> dict:
-    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", nrows=1).iloc[0].to_dict()
 
 
 def _inject(inbox: Path, truth: Path) -> dict:
@@ -75,20 +59,20 @@ def _inject(inbox: Path, truth: Path) -> dict:
                   if (registry.NATIONAL_NO == p.national_id).sum() == 1 and (health.NATIONAL_NO == p.national_id).any())
     nid = person.national_id
     civil_row = registry.loc[registry.NATIONAL_NO == nid].iloc[0].to_dict()
-    _append_rows(next((inbox / "civil_registry").glob("*.csv")), [civil_row])  # same key: duplicate_key
+    append_rows(next((inbox / "civil_registry").glob("*.csv")), [civil_row])  # same key: duplicate_key
     health_row = health.loc[health.NATIONAL_NO == nid].iloc[0].to_dict()
-    _append_rows(health_file, [{**health_row, "INSURED_ID": "CIP-DUP-1"}, {**health_row, "INSURED_ID": "CIP-DUP-2"}])
+    append_rows(health_file, [{**health_row, "INSURED_ID": "CIP-DUP-1"}, {**health_row, "INSURED_ID": "CIP-DUP-2"}])
     emergency_file = next((inbox / "emergency_cash").glob("emergency_payments_*.csv"))
-    template = _first_row(emergency_file)
+    template = first_row(emergency_file)
     full_name = " ".join(str(p) for p in (civil_row["FIRST_NAME"], civil_row["FATHER_NAME"],
                                           civil_row["GRANDFATHER_NAME"], civil_row["FAMILY_NAME"]) if p)
     emergency = [{**template, "PAYMENT_ID": "EMG-DUP-PERSON", "NATIONAL_NO": nid, "NAF_HH_ID": "",
                   "BENEFICIARY_NAME": full_name, "PHONE": "", "PAID_DATE": "2025-03-10"}]
     emergency += [{**template, "PAYMENT_ID": pid, "PAID_DATE": stamp} for pid, (stamp, _) in TIMESTAMPS.items()]
-    _append_rows(emergency_file, emergency)
+    append_rows(emergency_file, emergency)
     # a cash-programme payment naming a household no agency registered
     payments_file = next((inbox / "naf_takaful").glob("naf_payments_*.csv"))
-    _append_rows(payments_file, [{**_first_row(payments_file), "PAYMENT_ID": "PAY-ORPHAN-1",
+    append_rows(payments_file, [{**first_row(payments_file), "PAYMENT_ID": "PAY-ORPHAN-1",
                                   "NAF_HH_ID": ORPHAN_HOUSEHOLD}])
     return {"national_id": nid, "person_id": person.person_id}
 
@@ -144,15 +128,16 @@ def test_one_person_in_several_sources_and_twice_in_a_file_is_one_person(hostile
 
 
 def test_an_orphan_payment_is_listed_with_its_reason_and_below_the_threshold_is_published(hostile, con):
-    rows = con.execute("select source, payment_id, household_id, reason, detail, _source_file, _line_number "
-                       "from quarantine.orphan_payments where reason = 'household_not_in_registry'").fetchall()
-    assert [(r[0], r[1], r[2], r[3]) for r in rows] == [
-        ("naf_takaful", "PAY-ORPHAN-1", ORPHAN_HOUSEHOLD, "household_not_in_registry")]
-    assert rows[0][4] == "household_id: no such household in naf_takaful households"
-    assert rows[0][5].startswith("naf_takaful/naf_payments_") and rows[0][6] > 1
+    rows = con.execute("select source, payment_id, household_source, household_ref, reason, detail, _source_file, "
+                       "_line_number from quarantine.orphan_payments where reason = 'household_not_in_registry'"
+                       ).fetchall()
+    assert [r[:5] for r in rows] == [
+        ("naf_takaful", "PAY-ORPHAN-1", "naf_takaful", f"naf:{ORPHAN_HOUSEHOLD}", "household_not_in_registry")]
+    assert rows[0][5] == "household_ref: no such household in naf_takaful households"
+    assert rows[0][6].startswith("naf_takaful/naf_payments_") and rows[0][7] > 1
     # any other listed payment names a household whose own row was quarantined
     assert con.execute("select count(*) from quarantine.orphan_payments o where reason = 'household_quarantined' "
-                       "and household_id not in (select household_id from quarantine.naf_takaful__households)"
+                       "and household_ref not in (select 'naf:' || household_id from quarantine.naf_takaful__households)"
                        ).fetchall() == [(0,)]
     # still in the facts, under the unknown household, so the money reconciles with the file
     assert con.execute("select household_key from core.fct_payment where source_record_key = 'PAY-ORPHAN-1'"

@@ -8,19 +8,28 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sample_refresh import con, refreshed_sample, run_dbt_unit_tests  # noqa: F401  (con is a fixture)
+from sample_refresh import append_rows, con, first_row, refreshed_sample, run_dbt_unit_tests  # noqa: F401  (con is a fixture)
 
 pytestmark = pytest.mark.integration
 
 PROFILE = "iraq"
 PERSONS = 2500
 SEED = 7
+ORPHAN_HOUSEHOLD = "SPN-NOT-REGISTERED-1"
+
+
+def _add_orphan_payment(inbox: Path) -> None:
+    """One cash payment naming a household no file holds, appended to the programme's payments."""
+    payments = next((inbox / "molsa_spn").glob("spn_payments_*.csv"))
+    append_rows(payments, [{**first_row(payments), "PAYMENT_ID": "SPNP-ORPHAN-1", "SPN_HH_ID": ORPHAN_HOUSEHOLD}])
 
 
 @pytest.fixture(scope="module")
 def refreshed(tmp_path_factory):
-    """Generate the profile's sample, run one full refresh with SIJIL_PROFILE set to it."""
-    with refreshed_sample(tmp_path_factory.mktemp("sijil_home_second_profile"), PROFILE, PERSONS, SEED) as done:
+    """Generate the profile's sample (one orphan payment added), run one full refresh with
+    SIJIL_PROFILE set to it."""
+    with refreshed_sample(tmp_path_factory.mktemp("sijil_home_second_profile"), PROFILE, PERSONS, SEED,
+                          edit_inbox=_add_orphan_payment) as done:
         yield done
 
 
@@ -58,6 +67,27 @@ def test_payments_reconcile_with_the_files_in_the_profiles_currency(con):
     assert float(facts["molsa_spn"]) == pytest.approx(float(ledger["molsa_spn"]), abs=0.01)
     # amounts are dinars: a monthly transfer is tens of thousands, not tens
     assert con.execute("select min(amount) from core.fct_payment").fetchall()[0][0] >= 1000
+
+
+def test_payments_naming_a_household_the_registry_lacks_are_listed(con):
+    """The orphan-payment listing comes from the profile's feeds, not from source names: here it
+    lists exactly the cash programme's payments whose household is not in its household file,
+    with the reason, file and line, computed independently from the staging and quarantine tables."""
+    listed = con.execute("select payment_id, household_source, household_ref, reason, _source_file, _line_number "
+                         "from quarantine.orphan_payments").fetchall()
+    expected = con.execute("""
+        select p.payment_id, 'molsa_spn', 'spn:' || p.household_id,
+               case when exists (select 1 from quarantine.molsa_spn__households q where q.household_id = p.household_id)
+                    then 'household_quarantined' else 'household_not_in_registry' end,
+               p._source_file, p._line_number
+        from staging.stg_molsa_spn__payments p
+        where p.household_id is not null
+          and not exists (select 1 from staging.stg_molsa_spn__households h where h.household_id = p.household_id)
+    """).fetchall()
+    assert sorted(listed) == sorted(expected)
+    orphan = [r for r in listed if r[0] == "SPNP-ORPHAN-1"]
+    assert [r[1:4] for r in orphan] == [("molsa_spn", f"spn:{ORPHAN_HOUSEHOLD}", "household_not_in_registry")]
+    assert orphan[0][4].startswith("molsa_spn/spn_payments_") and orphan[0][5] > 1
 
 
 def test_linkage_quality_against_truth(con):

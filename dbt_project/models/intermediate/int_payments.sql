@@ -1,6 +1,6 @@
 {{ config(materialized='view') }}
 
-{#- Every benefit payment of the profile's payment feeds, before linkage: the household it names (household_source, household_ref) or the person record (mention_id): the profile's `feeds.payments`. -#}
+{#- Every benefit payment of the profile's payment feeds, before linkage: the household it names (household_source, household_ref) or the person record (mention_id), and the file, line and load it came from: the profile's `feeds.payments`. -#}
 {{ sj_feed_union('payments', [
         ('source', 'varchar', none),
         ('source_record_key', 'varchar', none),
@@ -15,4 +15,7 @@
         ('status', 'varchar', none),
         ('channel', 'varchar', 'null'),
         ('is_top_up', 'boolean', 'false'),
-        ('shock_id', 'varchar', 'null')]) }}
+        ('shock_id', 'varchar', 'null'),
+        ('_source_file', 'varchar', none),
+        ('_line_number', 'bigint', none),
+        ('_load_id', 'varchar', none)]) }}

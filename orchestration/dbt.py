@@ -42,7 +42,7 @@ INCREMENTAL_CODE = ("dbt_project/dbt_project.yml", "dbt_project/macros", "dbt_pr
                     "dbt_project/models/intermediate/int_person_mentions.sql", "assets/text")
 FINGERPRINTS_DDL = "create table if not exists audit.dbt_code_fingerprints (step varchar, fingerprint varchar)"
 LAYER_GROUPS = {"staging": "staging", "intermediate": "intermediate", "core": "core",
-                "monitoring": "monitoring", "snapshots": "snapshots"}
+                "monitoring": "monitoring", "snapshots": "snapshots", "audit": "audit"}
 
 
 def dbt_vars(profile: Profile) -> dict[str, Any]:
@@ -260,8 +260,22 @@ def dbt_test_seconds(run_id: str) -> tuple[int, float]:
     return len(intervals), seconds
 
 
-def build_dbt_definitions(profile: Profile) -> dg.Definitions:
-    """The dbt assets (two steps around linkage) and the dbt CLI resource."""
+def unproduced_source_specs(manifest: Mapping[str, Any], translator: DagsterDbtTranslator,
+                            dbt_defs: list[dg.AssetsDefinition], produced: set[dg.AssetKey]) -> list[dg.AssetSpec]:
+    """The dbt sources the dbt assets read that no asset materialises (`audit.expectation_results`,
+    which the quality checks write), as assets nothing materialises, described, grouped and keyed
+    by the translator from their dbt source entry — not the bare stand-ins Dagster makes for them."""
+    read = {dep for a in dbt_defs for deps in a.asset_deps.values() for dep in deps}
+    missing = read - produced - {key for a in dbt_defs for key in a.keys}
+    return [dg.AssetSpec(translator.get_asset_key(props), description=translator.get_description(props),
+                         group_name=translator.get_group_name(props), kinds={"duckdb"})
+            for props in manifest["sources"].values() if translator.get_asset_key(props) in missing]
+
+
+def build_dbt_definitions(profile: Profile, produced: set[dg.AssetKey] = frozenset()) -> dg.Definitions:
+    """The dbt assets (two steps around linkage), the dbt sources nothing else produces
+    (`unproduced_source_specs`; `produced`: the keys the other assets materialise) and the dbt
+    CLI resource."""
     project = prepare_manifest(profile)
     translator = SijilDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
@@ -294,5 +308,7 @@ def build_dbt_definitions(profile: Profile) -> dg.Definitions:
         months = run_months(context.partition_time_window)  # one month, or a backfill's range in one run
         yield from run_dbt_build(context, dbt, warehouse, profile, months=months)
 
-    return dg.Definitions(assets=[dbt_upstream_assets, dbt_marts_assets, dbt_monthly_assets],
+    dbt_defs = [dbt_upstream_assets, dbt_marts_assets, dbt_monthly_assets]
+    manifest = json.loads(Path(project.manifest_path).read_text(encoding="utf-8"))
+    return dg.Definitions(assets=[*dbt_defs, *unproduced_source_specs(manifest, translator, dbt_defs, set(produced))],
                           resources={"dbt": dbt_resource(project)})

@@ -26,9 +26,10 @@ def build_definitions(profile_code: str | None = None) -> dg.Definitions:
 
     settings = get_settings()
     profile = load_profile(profile_code or settings.profile)
-    dbt_defs = build_dbt_definitions(profile)
     python_defs = [*build_ingestion_assets(profile), *build_linkage_assets(profile), *build_trust_assets(profile),
                    *build_volume_checks(profile), *build_monitoring_assets(profile), *build_quality_checks(profile)]
+    dbt_defs = build_dbt_definitions(profile, {key for a in python_defs if isinstance(a, dg.AssetsDefinition)
+                                               for key in a.keys})
     # Global policy: every asset below ingestion follows its inputs (dbt models: the translator).
     python_assets = dg.map_asset_specs(follow_inputs, [a for a in python_defs if not isinstance(a, dg.AssetChecksDefinition)])
     return dg.Definitions.merge(

@@ -101,6 +101,13 @@ def test_definitions_load_with_every_layer(monkeypatch, tmp_path):
     # the linkage assets sit between the dbt intermediate and core models
     assert dg.AssetKey(["intermediate", "int_person_mentions"]) in graph.get(dg.AssetKey(["linkage", "person_clusters"])).parent_keys
     assert dg.AssetKey(["linkage", "person_clusters"]) in graph.get(dg.AssetKey(["core", "fct_grievance"])).parent_keys
+    # every asset is described, the dbt source the quality checks write included (not materialised
+    # by any step: its description and group come from its dbt source entry)
+    assert [n.key.to_user_string() for n in graph.asset_nodes if not n.description] == []
+    results = graph.get(dg.AssetKey(["audit", "expectation_results"]))
+    assert not results.is_materializable and results.group_name == "audit"
+    assert results.description.startswith("One row per expectation per run")
+    assert [n.key.to_user_string() for n in graph.asset_nodes if not n.is_materializable] == ["audit/expectation_results"]
 
 
 def test_every_warehouse_connection_has_the_memory_limit_the_setting_names(monkeypatch, tmp_path):

@@ -6,7 +6,8 @@ both give the same answer. Keep the source text for display; match on these form
 
 - `normalize_name`: one spelling per name, in these steps: presentation forms unfolded,
   digits to ASCII, marks and tatweel removed, letter variants folded (alef/hamza forms, taa marbuta, alef
-  maqsura, Persian and Kurdish letters; Latin letters' diacritics), lower-case Latin, punctuation to spaces, titles and
+  maqsura, Persian and Kurdish letters; Latin letters' diacritics, and ß, æ, œ, þ, ĳ to their
+  ASCII pairs), lower-case Latin, punctuation to spaces, titles and
   the connector 'بن'/'ibn' dropped, compounds joined ('عبد الله' → 'عبدالله', 'al khatib' →
   'alkhatib').
 - `transliterate`: the normalised name with each Arabic letter mapped 1:1 to ASCII, so string
@@ -46,6 +47,11 @@ def _latin_folds() -> dict[str, str]:
             folds[ch] = base
     return folds | {"ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ı": "i"}
 
+
+# Latin letters written as two in ASCII ('Weiß' and 'Weiss', 'Cœur' and 'Coeur' are one
+# spelling): Unicode gives them no decomposition, so each is unfolded to its ASCII pair.
+LATIN_PAIRS = {"ß": "ss", "ẞ": "SS", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "þ": "th", "Þ": "TH",
+               "ĳ": "ij", "Ĳ": "IJ"}
 
 # Letter folds (one character to one, or to nothing): Arabic letter variants, and Latin letters'
 # diacritics ('José Müller' and 'Jose Muller' are one spelling; the transliteration stays ASCII).
@@ -143,7 +149,7 @@ def char_class(chars: str) -> str:
 
 _DIGITS = str.maketrans(DIGITS_FROM, DIGITS_TO)
 _PRESENTATION = str.maketrans(PRESENTATION_SINGLE)
-_LETTERS = str.maketrans(_table(LETTER_FOLDS))
+_LETTERS = str.maketrans(_table(LETTER_FOLDS) | {ord(k): v for k, v in LATIN_PAIRS.items()})
 _PRESENTATION_RE = re.compile(char_class(PRESENTATION_CHARS))
 _REMOVED_RE = re.compile(char_class(REMOVED))
 _PUNCTUATION_RE = re.compile(char_class(PUNCTUATION))

@@ -54,6 +54,8 @@ def norm_name_sql(arg: str = "s") -> str:
     expr = f"translate({expr}, {_lit(ar.DIGITS_FROM)}, {_lit(ar.DIGITS_TO)})"
     expr = f"regexp_replace({expr}, {_lit(_re2_class(ar.REMOVED))}, '', 'g')"
     expr = _translate(expr, ar.LETTER_FOLDS)
+    for letter, pair in ar.LATIN_PAIRS.items():
+        expr = f"replace({expr}, {_lit(letter)}, {_lit(pair)})"
     expr = f"lower(regexp_replace({expr}, {_lit(_re2_class(ar.PUNCTUATION))}, ' ', 'g'))"
     expr = f"' ' || trim(regexp_replace({expr}, {_lit(ar.SPACES_PATTERN)}, ' ', 'g')) || ' '"
     expr = _repeat(expr, ar.TITLE_PATTERN, " ")

@@ -10,7 +10,8 @@ Stages come from the refresh's own event log: each step belongs to the stage of 
 materialises (the first part of its asset key); a step that only evaluates checks belongs to
 "checks". dbt's own tests run inside the dbt steps, so they count in staging and marts; their
 time, read from dbt's run results, is reported beside the check steps' under "quality": what
-the checks add to the refresh, as a share of the refresh's remaining time.
+the checks add to the refresh, as a share of the refresh's remaining time. Each refresh also
+lists its slowest steps and dbt nodes (`slowest`).
 Memory and CPU are read from /proc (Linux) by a sampler thread every 50 ms.
 
 With `next_month`, the sample is generated with the agencies' next month held back
@@ -211,6 +212,24 @@ def quality_share(result, stages: list[Stage], refresh_s: float) -> dict:
             "added_to_rest_pct": round(100 * checks_s / rest_s, 1) if rest_s > 0 else None}
 
 
+SLOWEST = 8  # how many steps and dbt nodes `slowest` lists
+
+
+def slowest(result, top: int = SLOWEST) -> dict:
+    """Where a refresh's time went: its slowest steps (Dagster's event log) and the dbt nodes dbt
+    spent longest on (dbt's run results), for finding what to make incremental next."""
+    from orchestration.dbt import dbt_node_seconds
+
+    steps = sorted(result.steps, key=lambda s: s.finished - s.started, reverse=True)[:top]
+    nodes: dict[str, float] = {}
+    for run_id in result.run_ids:
+        for node, seconds in dbt_node_seconds(run_id).items():
+            nodes[node] = nodes.get(node, 0.0) + seconds
+    return {"steps": [{"step": s.step_key, "wall_s": round(s.finished - s.started, 3)} for s in steps],
+            "dbt_nodes": [{"node": node, "seconds": round(seconds, 3)}
+                          for node, seconds in sorted(nodes.items(), key=lambda item: item[1], reverse=True)[:top]]}
+
+
 def run_baseline(name: str, warehouse: Path, truth: Path, timeout_s: float) -> dict:
     """One baseline in a process of its own: its wall time, peak memory and scores."""
     started = time.time()
@@ -337,7 +356,8 @@ def _measure(persons: int, seed: int, profile: str, home: Path, baseline_timeout
                                                   "after": [round(x, 2) for x in os.getloadavg()]}},
         "total_wall_s": round(finished - started, 3),
         "peak_rss_mb": round(max(s[2] for s in sampler.samples) / 2**20, 1),
-        "stages": [asdict(s) for s in stages], "quality": quality, "linkage": linkage, "baselines": baselines,
+        "stages": [asdict(s) for s in stages], "slowest": slowest(result), "quality": quality, "linkage": linkage,
+        "baselines": baselines,
         **({"next_month": later} if later else {}),
         "scratch": str(home) if kept else None,
     }
@@ -395,7 +415,7 @@ def _measure_next_month(home: Path, profile: str, summary: dict, first, first_re
     return {
         "files": len(summary["next_month_files"]), "rows": rows, "total_wall_s": round(refresh_s, 3),
         "peak_rss_mb": round(max(s[2] for s in sampler.samples) / 2**20, 1),
-        "stages": [asdict(s) for s in stages],
+        "stages": [asdict(s) for s in stages], "slowest": slowest(result),
         "first_refresh_s": round(first_refresh_s, 3), "first_refresh_training_s": training_s,
         "ratio_to_first": round(refresh_s / first_refresh_s, 3),
         "ratio_to_first_without_training": round(refresh_s / (first_refresh_s - training_s), 3),
@@ -420,6 +440,7 @@ def markdown(doc: dict) -> str:
              "|---|---:|---:|---:|---:|---:|---:|"]
     lines += [f"| {s['name']} | {s['wall_s']:.1f} | {s['cpu_s']:.1f} | {s['peak_rss_mb']:,.0f} | {s['rows_in']:,} | "
               f"{s['rows_out']:,} | {s['rows_per_s']:,.0f} |" for s in doc["stages"]]
+    lines += _slowest_markdown(doc["slowest"])
     q = doc.get("quality")
     if q:
         lines += ["", f"Data-quality checks: {q['check_steps_s']:.1f} s of check steps and {q['dbt_tests_s']:.1f} s of "
@@ -463,12 +484,19 @@ def _next_month_markdown(n: dict) -> list[str]:
              "|---|---:|---:|---:|---:|---:|---:|"]
     lines += [f"| {s['name']} | {s['wall_s']:.1f} | {s['cpu_s']:.1f} | {s['peak_rss_mb']:,.0f} | {s['rows_in']:,} | "
               f"{s['rows_out']:,} | {s['rows_per_s']:,.0f} |" for s in n["stages"]]
+    lines += _slowest_markdown(n["slowest"])
     link = n["linkage"]
     lines += ["", f"Linkage after the next month: P {link['precision']:.4f} R {link['recall']:.4f} F1 {link['f1']:.4f}. "
                   f"Against a full relink of the same warehouse ({n['full_relink_s']:.1f} s), the clusters of the "
                   f"{before['records']:,} records linked before agree at pairwise precision {before['precision']:.5f} "
                   f"and recall {before['recall']:.5f} (1 and 1: the same clusters)."]
     return lines
+
+
+def _slowest_markdown(spent: dict) -> list[str]:
+    return ["", "Slowest steps: " + ", ".join(f"`{s['step']}` {s['wall_s']:.1f} s" for s in spent["steps"])
+            + ". Slowest dbt nodes: " + ", ".join(f"`{n['node'].split('.')[2]}` {n['seconds']:.1f} s"
+                                                  for n in spent["dbt_nodes"]) + "."]
 
 
 def _load(machine_doc: dict, when: str) -> str:

@@ -240,19 +240,31 @@ def run_dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareho
     prune_dbt_artifacts(DBT_PROJECT_DIR / "target", load_retention_config().dbt_artifact_runs)
 
 
+def _run_results(run_id: str):
+    """The node results (run_results.json) of a Dagster run's dbt invocations."""
+    for folder in dbt_invocation_folders(DBT_PROJECT_DIR / "target", run_id):
+        results = folder / "run_results.json"
+        if results.exists():  # an invocation that failed before dbt wrote its results has none
+            yield from json.loads(results.read_text(encoding="utf-8"))["results"]
+
+
+def dbt_node_seconds(run_id: str) -> dict[str, float]:
+    """Each dbt node (unique id) a Dagster run executed, with the seconds dbt spent executing it."""
+    seconds: dict[str, float] = {}
+    for node in _run_results(run_id):
+        seconds[node["unique_id"]] = seconds.get(node["unique_id"], 0.0) + float(node.get("execution_time") or 0.0)
+    return seconds
+
+
 def dbt_test_seconds(run_id: str) -> tuple[int, float]:
     """The dbt tests a Dagster run executed, and the wall seconds during which one was running
     (the union of their compile-and-execute intervals), from its invocations' run_results.json."""
     intervals = []
-    for folder in dbt_invocation_folders(DBT_PROJECT_DIR / "target", run_id):
-        results = folder / "run_results.json"
-        if not results.exists():  # the invocation failed before dbt wrote its results
-            continue
-        for node in json.loads(results.read_text(encoding="utf-8"))["results"]:
-            times = [dt.datetime.fromisoformat(t[k]).timestamp() for t in node.get("timing", [])
-                     for k in ("started_at", "completed_at") if t.get(k)]
-            if node["unique_id"].startswith("test.") and times:
-                intervals.append((min(times), max(times)))
+    for node in _run_results(run_id):
+        times = [dt.datetime.fromisoformat(t[k]).timestamp() for t in node.get("timing", [])
+                 for k in ("started_at", "completed_at") if t.get(k)]
+        if node["unique_id"].startswith("test.") and times:
+            intervals.append((min(times), max(times)))
     seconds, reach = 0.0, float("-inf")
     for started, finished in sorted(intervals):
         seconds += max(0.0, finished - max(started, reach))

@@ -12,7 +12,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from orchestration.bench import STAGES, Sampler, markdown, run_bench, write_results
+from orchestration.bench import SLOWEST, STAGES, Sampler, markdown, run_bench, write_results
 
 pytestmark = pytest.mark.integration
 
@@ -134,6 +134,26 @@ def test_results_are_written_as_json_and_markdown(bench, tmp_path):
     assert "| stage | wall s | CPU s | peak MB | rows in | rows out | rows/s |" in text
     assert f"{doc['machine']['cores']} cores" in text and "splink_out_of_the_box" in text
     assert "Load average (1, 5, 15 min)" in text
+    assert text.count("Slowest steps: `") == text.count("Slowest dbt nodes: `") == 2  # both refreshes
+
+
+def test_each_refresh_lists_its_slowest_steps_and_dbt_nodes(bench):
+    """Where each refresh's time went: its steps from Dagster's event log and the dbt nodes from
+    dbt's run results, slowest first, each no longer than the refresh (a node no longer than the
+    longest dbt step it ran in)."""
+    _, doc = bench
+    for spent, total in ((doc["slowest"], doc["total_wall_s"]), (doc["next_month"]["slowest"],
+                                                                  doc["next_month"]["total_wall_s"])):
+        walls = [s["wall_s"] for s in spent["steps"]]
+        assert len(walls) == SLOWEST and walls == sorted(walls, reverse=True) and 0 < walls[0] < total
+        steps = {s["step"]: s["wall_s"] for s in spent["steps"]}
+        assert {"dbt_upstream_assets", "dbt_marts_assets"} <= set(steps)
+        seconds = [n["seconds"] for n in spent["dbt_nodes"]]
+        assert len(seconds) == SLOWEST and seconds == sorted(seconds, reverse=True) and seconds[0] > 0
+        assert seconds[0] <= max(steps["dbt_upstream_assets"], steps["dbt_marts_assets"])
+        assert {n["node"].split(".")[0] for n in spent["dbt_nodes"]} <= {"model", "test", "snapshot"}
+    # the first refresh builds the marts whole: indicator_units, the largest model, is among its slowest
+    assert "model.sijil.indicator_units" in {n["node"] for n in doc["slowest"]["dbt_nodes"]}
 
 
 def test_the_refresh_after_the_next_month_is_measured_and_keeps_the_clusters_a_full_relink_gives(bench):

@@ -75,7 +75,7 @@ def _cmd_indicators(args: argparse.Namespace) -> int:
 
     with open_analytics(get_settings()) as con:
         published = load_published(con)
-    sys.stdout.write(format_frame(indicator_rows(published, args.pillar, args.period), args.format))
+    sys.stdout.write(format_frame(indicator_rows(published, args.pillar, args.period, args.lang), args.format))
     return 0
 
 
@@ -198,6 +198,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pillar", help="a pillar of the profile's indicator catalogue")
     p.add_argument("--period", help="YYYY-MM, YYYY-Qn or YYYY (default: each indicator against its target)")
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    p.add_argument("--lang", choices=["en", "ar"], default="en",
+                   help="ar: the indicators' names, trends, statuses and governorates in Arabic")
     p.set_defaults(func=_cmd_indicators)
 
     p = sub.add_parser("rollback", help="restore a kept earlier version as the published warehouse")

@@ -40,21 +40,37 @@ def load_published(con: duckdb.DuckDBPyConnection) -> Published:
         raise SijilError(f"the warehouse has no published indicator tables yet ({exc}); run `sijil materialize`") from exc
 
 
-def indicator_rows(published: Published, pillar: str | None = None, period: str | None = None) -> pd.DataFrame:
+def indicator_rows(published: Published, pillar: str | None = None, period: str | None = None,
+                   lang: str = "en") -> pd.DataFrame:
     """What `sijil indicators` prints: without a period, the scorecard (each indicator against its
-    target); with one (YYYY-MM, YYYY-Qn or YYYY), every published cell of that period."""
+    target); with one (YYYY-MM, YYYY-Qn or YYYY), every published cell of that period. With
+    `lang='ar'` the indicators' names, trends, statuses and governorates are in Arabic, worded as
+    the report words them; the column names and codes stay as they are, for the tools that read
+    the CSV or JSON."""
+    from assets.monitoring.report import TEXT
+
+    if lang not in TEXT:
+        raise SijilError(f"--lang must be one of {', '.join(TEXT)}")
     known = list(dict.fromkeys(published.catalogue.pillar)) if "pillar" in published.catalogue else []
     if pillar and pillar not in known:
         raise SijilError(f"--pillar must be one of {', '.join(known)}")
     if period is None:
         frame = published.scorecard
         frame = frame[frame.pillar == pillar] if pillar else frame
-        return frame[["indicator_code", "pillar", "name_en", "year", "value", "target", "unit", "trend", "status"]]
+        frame = frame[["indicator_code", "pillar", f"name_{lang}", "year", "value", "target", "unit", "trend", "status"]]
+        if lang == "en":
+            return frame
+        return frame.assign(trend=frame.trend.map(TEXT[lang]["trend"]).fillna(frame.trend),
+                            status=frame.status.map(TEXT[lang]["status"]).fillna(frame.status))
     frame = published.values[published.values.period_label == period]
     if frame.empty:
         known = sorted(published.values.period_label.unique())
         raise SijilError(f"no published values for period {period!r}; periods: {known[0]} … {known[-1]}" if known
                          else "no published indicator values")
     frame = frame[frame.pillar == pillar] if pillar else frame
-    return frame[["indicator_code", "pillar", "period_label", "dimension", "dimension_value", "numerator",
-                  "denominator", "value", "unit", "suppression"]].reset_index(drop=True)
+    frame = frame[["indicator_code", "pillar", "period_label", "dimension", "dimension_value", "numerator",
+                   "denominator", "value", "unit", "suppression"]].reset_index(drop=True)
+    if lang == "en":
+        return frame
+    names = frame.dimension_value.map(published.governorate_names(lang)).fillna(frame.dimension_value)
+    return frame.assign(dimension_value=frame.dimension_value.where(frame.dimension != "governorate", names))

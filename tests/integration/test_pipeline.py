@@ -302,6 +302,7 @@ def test_every_indicator_has_values_and_only_disclosure_controlled_tables_are_pu
 def test_report_workbook_and_cli(refreshed, capsys):
     import openpyxl
 
+    from assets.monitoring.report import TEXT
     from orchestration.cli import main
 
     _, settings = refreshed
@@ -317,6 +318,10 @@ def test_report_workbook_and_cli(refreshed, capsys):
     assert lines[0].startswith("indicator_code,pillar") and any(line.startswith("K1,karama") for line in lines)
     assert main(["indicators", "--period", "2025", "--format", "json"]) == 0
     assert '"period_label": "2025"' in capsys.readouterr().out
+    assert main(["indicators", "--pillar", "karama", "--format", "csv", "--lang", "ar"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    k1 = next(line for line in lines if line.startswith("K1,karama,"))
+    assert lines[0].startswith("indicator_code,pillar,name_ar") and k1.split(",")[-1] in TEXT["ar"]["status"].values()
 
 
 def test_a_failed_refresh_leaves_the_published_warehouse_unchanged(refreshed):

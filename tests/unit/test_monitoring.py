@@ -99,10 +99,12 @@ def _published() -> Published:
                          "denominator": None, "value": value, "is_suppressed": value is None,
                          "suppression": "secondary" if value is None else None, "unit": "percent", "kind": "share"})
     scorecard = pd.DataFrame([
-        {"indicator_code": "K1", "pillar": "karama", "sort_order": 1, "name_en": "Coverage", "year": 2025, "value": 11.4,
+        {"indicator_code": "K1", "pillar": "karama", "sort_order": 1, "name_en": "Coverage", "name_ar": "تغطية الأسر",
+         "year": 2025, "value": 11.4,
          "target": 22.0, "unit": "percent", "trend": "improving", "status": "off_track", "is_suppressed": False,
          "is_complete_year": True, "previous_value": 7.8, "baseline_year": 2024, "baseline_value": 7.8},
-        {"indicator_code": "S1", "pillar": "sumud", "sort_order": 2, "name_en": "Median days", "year": 2025, "value": None,
+        {"indicator_code": "S1", "pillar": "sumud", "sort_order": 2, "name_en": "Median days", "name_ar": "وسيط الأيام",
+         "year": 2025, "value": None,
          "target": 10.0, "unit": "days", "trend": "not_available", "status": "suppressed", "is_suppressed": True,
          "is_complete_year": True, "previous_value": None, "baseline_year": 2024, "baseline_value": None},
     ])
@@ -156,6 +158,24 @@ def test_indicator_rows_filter_by_pillar_and_period():
     with pytest.raises(SijilError, match="--pillar must be one of"):
         indicator_rows(published, pillar="karamaa")
     assert format_frame(scorecard, "csv").splitlines()[0].startswith("indicator_code,pillar,name_en")
+
+
+def test_indicator_rows_in_arabic_name_trend_status_and_governorates_and_keep_codes():
+    published = _published()
+    scorecard = indicator_rows(published, lang="ar")
+    assert list(scorecard.columns) == ["indicator_code", "pillar", "name_ar", "year", "value", "target", "unit",
+                                       "trend", "status"]
+    assert scorecard.to_dict("records")[0] | {"value": None} == {
+        "indicator_code": "K1", "pillar": "karama", "name_ar": "تغطية الأسر", "year": 2025, "value": None,
+        "target": 22.0, "unit": "percent", "trend": "يتحسن", "status": "خارج المسار"}
+    assert list(scorecard.status) == ["خارج المسار", "محجوب لضبط الإفصاح"]
+    year = indicator_rows(published, period="2025", lang="ar")
+    assert set(year.dimension_value) == {"العاصمة", "إربد"}
+    month = indicator_rows(published, period="2025-01", lang="ar")
+    assert set(month.dimension_value) == {"total"}  # only governorates have names
+    assert "تغطية الأسر" in format_frame(scorecard, "json")  # Arabic, not \\u escapes
+    with pytest.raises(SijilError, match="--lang must be one of"):
+        indicator_rows(published, lang="fr")
 
 
 def test_reports_are_published_with_their_build_and_discarded_with_a_failed_one(tmp_path):

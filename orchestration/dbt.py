@@ -284,7 +284,7 @@ def unproduced_source_specs(manifest: Mapping[str, Any], translator: DagsterDbtT
             for props in manifest["sources"].values() if translator.get_asset_key(props) in missing]
 
 
-def build_dbt_definitions(profile: Profile, produced: set[dg.AssetKey] = frozenset()) -> dg.Definitions:
+def build_dbt_definitions(profile: Profile, produced: set[dg.AssetKey]) -> dg.Definitions:
     """The dbt assets (two steps around linkage), the dbt sources nothing else produces
     (`unproduced_source_specs`; `produced`: the keys the other assets materialise) and the dbt
     CLI resource."""
@@ -322,5 +322,5 @@ def build_dbt_definitions(profile: Profile, produced: set[dg.AssetKey] = frozens
 
     dbt_defs = [dbt_upstream_assets, dbt_marts_assets, dbt_monthly_assets]
     manifest = json.loads(Path(project.manifest_path).read_text(encoding="utf-8"))
-    return dg.Definitions(assets=[*dbt_defs, *unproduced_source_specs(manifest, translator, dbt_defs, set(produced))],
+    return dg.Definitions(assets=[*dbt_defs, *unproduced_source_specs(manifest, translator, dbt_defs, produced)],
                           resources={"dbt": dbt_resource(project)})

@@ -108,6 +108,11 @@ def test_definitions_load_with_every_layer(monkeypatch, tmp_path):
     assert not results.is_materializable and results.group_name == "audit"
     assert results.description.startswith("One row per expectation per run")
     assert [n.key.to_user_string() for n in graph.asset_nodes if not n.is_materializable] == ["audit/expectation_results"]
+    # the singular dbt tests that read several models are checks of the one they guard (their
+    # meta.dagster.ref), not observations: disclosure control on the published cells
+    checks = {k.name for k in graph.asset_check_keys if k.asset_key == dg.AssetKey(["monitoring", "indicator_values"])}
+    assert {"assert_no_published_cell_below_k", "assert_no_hidden_cell_recoverable_from_totals",
+            "assert_every_indicator_computed_has_cells"} <= checks
 
 
 def test_every_warehouse_connection_has_the_memory_limit_the_setting_names(monkeypatch, tmp_path):

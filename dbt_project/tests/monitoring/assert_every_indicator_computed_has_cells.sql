@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'indicator_values'}}}) }}  {#- a Dagster asset check of the published cells -#}
 {#- Every indicator that indicator_units counts, that the profile's catalogue lists and that has
     a disaggregation has cells and published values: a table that reads its input as empty (a
     warehouse fault, a join that lost every row) fails here, not in an empty report. -#}

@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'indicator_values'}}}) }}  {#- a Dagster asset check of the published cells -#}
 {#- Secondary suppression is complete: no group has a shown total and exactly one hidden part
     (which the total minus the shown parts would give away); hidden cells show no numbers. -#}
 select g.group_id, 'one hidden part beside a shown total' as problem

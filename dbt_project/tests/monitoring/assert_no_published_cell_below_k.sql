@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'indicator_values'}}}) }}  {#- a Dagster asset check of the published cells -#}
 {#- No published cell breaks the primary rule, written out here independently of the macro
     that applies it (reference/reliability.md): a shown rate has numerator, denominator and
     their difference all at least k — so no 0 % or 100 % rate, and no numerator, denominator or

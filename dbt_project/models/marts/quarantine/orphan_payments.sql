@@ -15,7 +15,9 @@
     ingestion steps, which staging, and so this model, runs after; a quarantine table keeps the
     contract's column names). Payments naming a household source with no household list in the
     profile are not checked here. -#}
-{%- set household_feeds = sj_feeds('programme_households') %}
+{#- The household lists whose source is named (a feed's `household_source` key); a feed that maps
+    no household_ref reads the staging column of that name, as sj_feed_union does. -#}
+{%- set household_feeds = sj_feeds('programme_households') | selectattr('household_source', 'defined') | list %}
 
 with payments as (
     select * from {{ ref('int_payments') }}
@@ -30,7 +32,7 @@ households as (
 quarantined as (
     {%- for feed in household_feeds %}
     select distinct '{{ feed['household_source'] }}' as household_source,
-           cast({{ feed['columns']['household_ref'] }} as varchar) as household_ref
+           cast({{ (feed.get('columns') or {}).get('household_ref', 'household_ref') }} as varchar) as household_ref
     from quarantine.{{ feed['model'][4:] }}
     {{ "union all" if not loop.last }}
     {%- endfor %}

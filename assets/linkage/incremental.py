@@ -66,8 +66,8 @@ def link_new_mentions(con: duckdb.DuckDBPyConnection, config: dict, model_path: 
                          "run a full linkage first")
     saved = json.loads(model_path.read_text(encoding="utf-8"))
     if saved.get("sijil_model_version") != model_version(config):
-        raise SijilError("config/linkage.yaml or the name rules changed since the model was trained: "
-                         "run a full linkage (it retrains) instead of an incremental one")
+        raise SijilError("config/linkage.yaml, the name rules or the country profile changed since the model was "
+                         "trained: run a full linkage (it retrains) instead of an incremental one")
     config = config_for_model(config, saved["splink_settings"])  # the conflicts the trained model leaves in force
     clock = PhaseClock()
     if features is None:

@@ -80,7 +80,8 @@ def decide(con, config: dict, model_path: Path, retrain: bool = False, full_reli
         return Decision("full", "no trained model yet")
     saved = json.loads(model_path.read_text(encoding="utf-8"))
     if saved.get("sijil_model_version") != model_version(config):
-        return Decision("full", "config/linkage.yaml, the features or the name rules changed since the model was trained")
+        return Decision("full", "config/linkage.yaml, the features, the name rules or the country profile changed since "
+                                "the model was trained")
     if not all(table_exists(con, "linkage", t) for t in ("person_clusters", "linked_mentions", "linked_state")):
         return Decision("full", "no linked registry to add to")
     state = dict(con.execute("select key, value from linkage.linked_state").fetchall())

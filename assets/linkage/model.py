@@ -308,14 +308,20 @@ def saved_config(config: dict, model_path: Path) -> dict:
 
 def model_version(config: dict) -> str:
     """Version of a model: its Splink settings (comparisons, blocking), training settings, the
-    vetoes it may lift (its saved blocking rules depend on them), and the features it reads
-    (their SQL and the name rules behind them). A change to any of them retrains; new data
-    alone does not."""
+    vetoes it may lift (its saved blocking rules depend on them), the features it reads (their
+    SQL and the name rules behind them), and the country profile whose registries it learns from.
+    A change to any of them retrains; new data alone does not. The profile: a Jordanian model
+    scoring Iraqi registries (one SIJIL_HOME, the profile switched) kept Jordan's m for a
+    different governorate, where no one person's records differ (-17 bits), on records where all
+    the displaced persons' do: F1 0.9135 at 20,000 Iraqi persons, 0.5438 without a national number,
+    where its own model gives 0.9883 and 0.9548."""
+    from assets.settings import get_settings
     from assets.text.duckdb_sql import macros_sql
 
     splink_settings = settings(config).create_settings_dict(sql_dialect_str="duckdb")
     text = json.dumps({"splink": splink_settings, "training": config["training"], "vetoes": config["vetoes"],
-                       "features": features_sql(config), "name_rules": macros_sql()}, sort_keys=True, default=str)
+                       "features": features_sql(config), "name_rules": macros_sql(),
+                       "profile": get_settings().profile}, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

@@ -603,6 +603,25 @@ def test_anything_but_new_mentions_makes_the_linkage_relink_everything(warehouse
         link_registry(con, config, model, incremental=True)
 
 
+def test_a_model_trained_on_one_profiles_registries_is_retrained_for_another(warehouse, monkeypatch):
+    """One SIJIL_HOME switched to another country profile: the saved model learnt another
+    country's registries, so it is out of date and the linkage retrains."""
+    from assets.linkage.mode import decide, link_registry
+
+    con, tmp = warehouse
+    config = load_config()
+    model = tmp / "model.json"
+    monkeypatch.setenv("SIJIL_PROFILE", "jordan")
+    link_registry(con, config, model)
+    assert decide(con, config, model).mode == "incremental"
+    monkeypatch.setenv("SIJIL_PROFILE", "iraq")
+    assert decide(con, config, model).reason == ("config/linkage.yaml, the features, the name rules or the country "
+                                                 "profile changed since the model was trained")
+    decision, result = link_registry(con, config, model)
+    assert decision.mode == "full" and result.retrained
+    assert decide(con, config, model).mode == "incremental"
+
+
 def test_a_large_share_of_new_mentions_is_relinked_in_full(warehouse):
     from assets.linkage.mode import decide, link_registry
 

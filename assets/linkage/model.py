@@ -310,11 +310,11 @@ def model_version(config: dict) -> str:
     """Version of a model: its Splink settings (comparisons, blocking), training settings, the
     vetoes it may lift (its saved blocking rules depend on them), the features it reads (their
     SQL and the name rules behind them), and the country profile whose registries it learns from.
-    A change to any of them retrains; new data alone does not. The profile: a Jordanian model
-    scoring Iraqi registries (one SIJIL_HOME, the profile switched) kept Jordan's m for a
+    A change to any of them retrains; new data alone does not. The profile: one profile's model
+    scoring another's registries (one SIJIL_HOME, the profile switched) kept the first's m for a
     different governorate, where no one person's records differ (-17 bits), on records where all
-    the displaced persons' do: F1 0.9135 at 20,000 Iraqi persons, 0.5438 without a national number,
-    where its own model gives 0.9883 and 0.9548."""
+    the displaced persons' do: F1 0.9135 at 20,000 persons, 0.5438 without a national number,
+    where the profile's own model gives 0.9883 and 0.9548 (README, "Linkage")."""
     from assets.settings import get_settings
     from assets.text.duckdb_sql import macros_sql
 

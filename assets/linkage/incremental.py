@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 
 from assets.errors import SijilError
 from assets.linkage.conflicts import birth_dates_conflict_sql, connected_groups, split_conflicting_clusters
-from assets.linkage.model import config_for_model, mention_features, model_version
+from assets.linkage.model import MODEL_OUT_OF_DATE, config_for_model, mention_features, model_version
 from assets.linkage.resources import PhaseClock, work_connection
 from assets.catalog import table_exists
 from assets.linkage.run import MENTIONS, reasons_sql, stop_if_large_batch
@@ -66,8 +66,7 @@ def link_new_mentions(con: duckdb.DuckDBPyConnection, config: dict, model_path: 
                          "run a full linkage first")
     saved = json.loads(model_path.read_text(encoding="utf-8"))
     if saved.get("sijil_model_version") != model_version(config):
-        raise SijilError("config/linkage.yaml, the name rules or the country profile changed since the model was "
-                         "trained: run a full linkage (it retrains) instead of an incremental one")
+        raise SijilError(f"{MODEL_OUT_OF_DATE}: run a full linkage (it retrains) instead of an incremental one")
     config = config_for_model(config, saved["splink_settings"])  # the conflicts the trained model leaves in force
     clock = PhaseClock()
     if features is None:

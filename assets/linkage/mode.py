@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING
 
 from assets.catalog import table_exists
 from assets.errors import SijilError
-from assets.linkage.model import BLOCKING_ONLY_FEATURES, features_sql, mention_features, model_version
+from assets.linkage.model import (BLOCKING_ONLY_FEATURES, MODEL_OUT_OF_DATE, features_sql, mention_features,
+                                  model_version)
 from assets.linkage.run import MENTIONS, link_mentions
 
 if TYPE_CHECKING:
@@ -80,8 +81,7 @@ def decide(con, config: dict, model_path: Path, retrain: bool = False, full_reli
         return Decision("full", "no trained model yet")
     saved = json.loads(model_path.read_text(encoding="utf-8"))
     if saved.get("sijil_model_version") != model_version(config):
-        return Decision("full", "config/linkage.yaml, the features, the name rules or the country profile changed since "
-                                "the model was trained")
+        return Decision("full", MODEL_OUT_OF_DATE)
     if not all(table_exists(con, "linkage", t) for t in ("person_clusters", "linked_mentions", "linked_state")):
         return Decision("full", "no linked registry to add to")
     state = dict(con.execute("select key, value from linkage.linked_state").fetchall())

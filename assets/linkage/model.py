@@ -306,6 +306,11 @@ def saved_config(config: dict, model_path: Path) -> dict:
     return config_for_model(config, json.loads(model_path.read_text(encoding="utf-8"))["splink_settings"])
 
 
+# Why a saved model no longer fits: what model_version hashes changed since it was trained.
+MODEL_OUT_OF_DATE = ("config/linkage.yaml, the features, the name rules or the country profile changed since the "
+                     "model was trained")
+
+
 def model_version(config: dict) -> str:
     """Version of a model: its Splink settings (comparisons, blocking), training settings, the
     vetoes it may lift (its saved blocking rules depend on them), the features it reads (their
